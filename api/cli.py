@@ -1,0 +1,120 @@
+"""The ``supportbot`` command-line tool."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from api.config import settings
+
+
+def _engine(args: argparse.Namespace):  # noqa: ANN202
+    from knowledge_base.articles import load_dir
+    from knowledge_base.embedder import Embedder
+    from knowledge_base.index import PassageIndex
+    from knowledge_base.search import SearchEngine
+
+    kb_dir = Path(args.kb_dir or settings.kb_dir)
+    index_dir = Path(args.index_dir or settings.index_path)
+    embedder = Embedder()
+    index = PassageIndex(index_dir, embedder, kind=args.index_kind or settings.index_kind)
+    report = index.open(load_dir(kb_dir))
+    if report.changed or report.rebuilt:
+        print(
+            f"index {index_dir}: {len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.removed)} removed, {report.embedded_passages} passages embedded",
+            file=sys.stderr,
+        )
+    return SearchEngine(index, embedder)
+
+
+def cmd_kb_index(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    print(f"{len(engine.index.hashes)} articles, {len(engine.index)} passages indexed")
+    return 0
+
+
+def cmd_kb_search(args: argparse.Namespace) -> int:
+    from knowledge_base.search import QueryError
+
+    engine = _engine(args)
+    try:
+        results = engine.search(args.query, args.k)
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    threshold = settings.kb_answer_threshold
+    for r in results:
+        mark = "" if r.score >= threshold else "  (below answer threshold)"
+        print(f"{r.score:.3f}  {r.slug}  [{r.section}]{mark}\n       {r.snippet[:160]}")
+    if not results:
+        print("no results")
+    return 0
+
+
+def cmd_kb_eval(args: argparse.Namespace) -> int:
+    from knowledge_base.evaluation import load_eval, metrics, rank
+
+    try:
+        evalset = load_eval(Path(args.file)).split(args.split)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    engine = _engine(args)
+    threshold = settings.kb_answer_threshold if args.threshold is None else args.threshold
+    result = metrics(rank(engine, evalset), threshold)
+    for key, value in result.items():
+        print(f"{key:28s} {value}", file=sys.stderr)
+    print(json.dumps(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="supportbot", description="supportbot tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    kb = sub.add_parser("kb", help="knowledge base: index, search, evaluate").add_subparsers(
+        dest="kb_command", required=True
+    )
+
+    def corpus_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--kb-dir", help="folder of Markdown articles (default: configured)")
+        p.add_argument("--index-dir", help="index folder (default: configured)")
+        p.add_argument("--index-kind", choices=["flat", "hnsw"], help="FAISS index type")
+
+    p = kb.add_parser("index", help="build or update the search index")
+    corpus_options(p)
+    p.set_defaults(func=cmd_kb_index)
+
+    p = kb.add_parser("search", help="search the knowledge base")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5)
+    corpus_options(p)
+    p.set_defaults(func=cmd_kb_search)
+
+    p = kb.add_parser("eval", help="score retrieval on a questions file (JSON on the last line)")
+    p.add_argument("file")
+    p.add_argument("--split", choices=["dev", "test"], help="only this split of the questions")
+    p.add_argument("--threshold", type=float, help="answer threshold (default: configured)")
+    corpus_options(p)
+    p.set_defaults(func=cmd_kb_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Exception as exc:  # a clear message instead of a traceback for expected failures
+        from knowledge_base.articles import ArticleError
+
+        if isinstance(exc, ArticleError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""App settings: one pydantic-settings class, ``SUPPORTBOT_*`` environment variables."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+from pydantic import Field, computed_field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+# Defaults that are fine on a laptop and refused anywhere else (see _no_default_secrets).
+DEV_SECRETS = {"dev-service-token", "dev-editor-token", "dev-secret-key"}
+
+
+class Environment(str, enum.Enum):
+    local = "local"
+    testing = "testing"
+    staging = "staging"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SUPPORTBOT_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    environment: Environment = Environment.local
+    var_dir: Path = ROOT / "var"
+    # Empty = SQLite file var/supportbot.db (the embedded default).
+    database_url: str = ""
+    redis_url: str = ""
+    rasa_url: str = "http://127.0.0.1:5005"
+    http_timeout_s: float = Field(10.0, gt=0)
+
+    # Secrets: the action server presents service_token; editors present editor_token
+    # until agent/editor accounts exist.
+    service_token: str = "dev-service-token"
+    editor_token: str = "dev-editor-token"
+    secret_key: str = "dev-secret-key"
+
+    # Knowledge base
+    kb_dir: Path = ROOT / "knowledge_base" / "articles"
+    index_dir: Path | None = None
+    index_kind: str = Field("flat", pattern="^(flat|hnsw)$")
+    # Cosine similarity below which the bot does not answer from an article and hands off
+    # (reason no_kb_answer). Chosen by `make bench-kb` on the dev split of the eval questions.
+    kb_answer_threshold: float = Field(0.45, ge=-1, le=1)
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'supportbot.db'}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir or self.var_dir / "index"
+
+    @model_validator(mode="after")
+    def _no_default_secrets(self) -> Settings:
+        if self.environment in (Environment.staging, Environment.production):
+            weak = [
+                name
+                for name in ("service_token", "editor_token", "secret_key")
+                if getattr(self, name) in DEV_SECRETS or len(getattr(self, name)) < 16
+            ]
+            if weak:
+                raise ValueError(
+                    f"set strong values for SUPPORTBOT_{', SUPPORTBOT_'.join(n.upper() for n in weak)} "
+                    f"in {self.environment.value} (at least 16 characters, not the dev defaults)"
+                )
+        return self
+
+
+settings = Settings()

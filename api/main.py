@@ -1,0 +1,71 @@
+"""App factory: the FastAPI app with a lifespan that owns engines, clients and the index."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from api.config import Settings, settings as default_settings
+from api.db import make_engine
+from api.routes import health, kb
+from api.state import AppState
+from knowledge_base.articles import load_dir
+from knowledge_base.embedder import Embedder
+from knowledge_base.index import PassageIndex
+from knowledge_base.search import SearchEngine
+
+logger = logging.getLogger("supportbot")
+
+
+def build_search(settings: Settings, embedder: Embedder) -> tuple[PassageIndex, SearchEngine]:
+    """Opens (or builds) the passage index for the configured articles."""
+    index = PassageIndex(settings.index_path, embedder, kind=settings.index_kind)
+    report = index.open(load_dir(settings.kb_dir))
+    if report.changed:
+        logger.info(
+            "index synced: %d added, %d updated, %d removed, %d passages embedded",
+            len(report.added),
+            len(report.updated),
+            len(report.removed),
+            report.embedded_passages,
+        )
+    return index, SearchEngine(index, embedder)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or default_settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.sqlalchemy_url)
+        embedder = Embedder()
+        index, search = await run_in_threadpool(build_search, settings, embedder)
+        async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
+            app.state.supportbot = AppState(
+                settings=settings,
+                engine=engine,
+                sessions=sessionmaker(engine, expire_on_commit=False),
+                http=http,
+                embedder=embedder,
+                index=index,
+                search=search,
+            )
+            yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="supportbot",
+        summary="AI support assistant with human handoff",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(kb.router)
+    return app

@@ -1,0 +1,58 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.db import ping
+from api.deps import StateDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Liveness: the process is up and serving requests."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(state: StateDep) -> JSONResponse:
+    """Readiness: database reachable, search index loaded, Rasa server answering."""
+    checks: dict[str, dict] = {}
+
+    started = time.perf_counter()
+    try:
+        await run_in_threadpool(ping, state.engine)
+        checks["database"] = {"ok": True, "backend": state.engine.dialect.name}
+    except Exception as exc:  # report, never raise: this endpoint describes failures
+        checks["database"] = {"ok": False, "error": str(exc)[:300]}
+    checks["database"]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+
+    checks["index"] = {
+        "ok": len(state.index) > 0,
+        "passages": len(state.index),
+        "articles": len(state.index.hashes),
+        "kind": state.index.kind,
+    }
+
+    started = time.perf_counter()
+    try:
+        response = await state.http.get(f"{state.settings.rasa_url}/status", timeout=3.0)
+        body = response.json() if response.status_code == 200 else {}
+        checks["rasa"] = {
+            "ok": response.status_code == 200 and bool(body.get("model_file")),
+            "model": body.get("model_file"),
+            "status_code": response.status_code,
+        }
+    except (httpx.HTTPError, ValueError) as exc:
+        checks["rasa"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    checks["rasa"]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+
+    ready = all(c["ok"] for c in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

