@@ -10,17 +10,45 @@ from pathlib import Path
 from api.config import settings
 
 
+def _sessions():  # noqa: ANN202
+    """The app's database, migrated, with the demo articles imported on first use."""
+    from sqlalchemy.orm import sessionmaker
+
+    from api.db import make_engine, migrate
+    from api.kb_sync import seed_demo_articles
+
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.sqlalchemy_url)
+    migrate(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    seed_demo_articles(sessions, settings.kb_dir)
+    return sessions
+
+
+def _published() -> list:
+    from api.db import unit_of_work
+    from knowledge_base.store import ArticleService
+
+    with unit_of_work(_sessions()) as session:
+        return ArticleService(session).published()
+
+
 def _engine(args: argparse.Namespace):  # noqa: ANN202
+    """Search over a Markdown folder (--kb-dir, any corpus) or the app's published articles."""
     from knowledge_base.articles import load_dir
     from knowledge_base.embedder import Embedder
     from knowledge_base.index import PassageIndex
     from knowledge_base.search import SearchEngine
 
-    kb_dir = Path(args.kb_dir or settings.kb_dir)
-    index_dir = Path(args.index_dir or settings.index_path)
+    if args.kb_dir:
+        articles = load_dir(Path(args.kb_dir))
+        index_dir = Path(args.index_dir or Path(args.kb_dir).resolve().parent / ".supportbot-index")
+    else:
+        articles = _published()
+        index_dir = Path(args.index_dir or settings.index_path)
     embedder = Embedder()
     index = PassageIndex(index_dir, embedder, kind=args.index_kind or settings.index_kind)
-    report = index.open(load_dir(kb_dir))
+    report = index.open(articles)
     if report.changed or report.rebuilt:
         print(
             f"index {index_dir}: {len(report.added)} added, {len(report.updated)} updated, "
@@ -33,6 +61,37 @@ def _engine(args: argparse.Namespace):  # noqa: ANN202
 def cmd_kb_index(args: argparse.Namespace) -> int:
     engine = _engine(args)
     print(f"{len(engine.index.hashes)} articles, {len(engine.index)} passages indexed")
+    return 0
+
+
+def cmd_kb_import(args: argparse.Namespace) -> int:
+    from api.db import unit_of_work
+    from knowledge_base.articles import load_dir
+    from knowledge_base.store import ArticleService
+
+    articles = load_dir(Path(args.dir))  # every file is checked before anything is written
+    with unit_of_work(_sessions()) as session:
+        report = ArticleService(session).import_articles(articles=articles, author=args.author)
+    print(
+        f"{len(report['created'])} created, {len(report['updated'])} updated, "
+        f"{len(report['unchanged'])} unchanged (published); run `supportbot kb index` or restart "
+        "the app to refresh search"
+    )
+    return 0
+
+
+def cmd_kb_export(args: argparse.Namespace) -> int:
+    from api.db import unit_of_work
+    from knowledge_base.store import ArticleService
+
+    out = Path(args.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with unit_of_work(_sessions()) as session:
+        service = ArticleService(session)
+        articles = [v.article for v in service.list()] if args.drafts else service.published()
+    for article in articles:
+        (out / f"{article.slug}.md").write_text(article.to_markdown(), encoding="utf-8")
+    print(f"exported {len(articles)} articles to {out}")
     return 0
 
 
@@ -87,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = kb.add_parser("index", help="build or update the search index")
     corpus_options(p)
     p.set_defaults(func=cmd_kb_index)
+
+    p = kb.add_parser("import", help="import a folder of Markdown articles (creates/updates, publishes)")
+    p.add_argument("dir")
+    p.add_argument("--author", default="cli import")
+    p.set_defaults(func=cmd_kb_import)
+
+    p = kb.add_parser("export", help="export published articles as Markdown files")
+    p.add_argument("dir")
+    p.add_argument("--drafts", action="store_true", help="export the latest revisions instead")
+    p.set_defaults(func=cmd_kb_export)
 
     p = kb.add_parser("search", help="search the knowledge base")
     p.add_argument("query")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +33,12 @@ def ping(engine: Engine) -> None:
         conn.execute(text("SELECT 1"))
 
 
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction outside a request (startup, CLI, index sync): commit or roll back."""
+    yield from session_scope(factory)
+
+
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Yields a session; commits if the request succeeded, rolls back otherwise."""
     session = factory()
@@ -43,3 +50,18 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Brings the schema to the newest Alembic revision (api/migrations/versions)."""
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

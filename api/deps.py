@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from api.db import session_scope
@@ -32,3 +33,22 @@ def get_search(state: StateDep) -> SearchEngine:
 
 
 SearchDep = Annotated[SearchEngine, Depends(get_search)]
+
+
+def require_editor(
+    state: StateDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> str:
+    """Editor bearer token (SUPPORTBOT_EDITOR_TOKEN); returns the author name recorded."""
+    expected = state.settings.editor_token
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise HTTPException(
+            status_code=401,
+            detail="editor token required (Authorization: Bearer ...)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return "editor"
+
+
+EditorDep = Annotated[str, Depends(require_editor)]

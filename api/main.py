@@ -12,21 +12,28 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.config import Settings, settings as default_settings
-from api.db import make_engine
-from api.routes import health, kb
+from api.db import make_engine, migrate, unit_of_work
+from api.kb_sync import seed_demo_articles
+from api.routes import articles, health, help_pages, kb
 from api.state import AppState
-from knowledge_base.articles import load_dir
 from knowledge_base.embedder import Embedder
 from knowledge_base.index import PassageIndex
 from knowledge_base.search import SearchEngine
+from knowledge_base.store import ArticleService
 
 logger = logging.getLogger("supportbot")
 
 
-def build_search(settings: Settings, embedder: Embedder) -> tuple[PassageIndex, SearchEngine]:
-    """Opens (or builds) the passage index for the configured articles."""
+def build_search(
+    settings: Settings, embedder: Embedder, sessions: sessionmaker
+) -> tuple[PassageIndex, SearchEngine]:
+    """Opens (or builds) the passage index over the published articles."""
+    seed_demo_articles(sessions, settings.kb_dir)
+    with unit_of_work(sessions) as session:
+        published = ArticleService(session).published()
     index = PassageIndex(settings.index_path, embedder, kind=settings.index_kind)
-    report = index.open(load_dir(settings.kb_dir))
+    report = index.open(published)
+    embedder.encode(["warm up"])  # load the model now, not on the first customer question
     if report.changed:
         logger.info(
             "index synced: %d added, %d updated, %d removed, %d passages embedded",
@@ -45,13 +52,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.sqlalchemy_url)
+        await run_in_threadpool(migrate, engine)
+        sessions = sessionmaker(engine, expire_on_commit=False)
         embedder = Embedder()
-        index, search = await run_in_threadpool(build_search, settings, embedder)
+        index, search = await run_in_threadpool(build_search, settings, embedder, sessions)
         async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
             app.state.supportbot = AppState(
                 settings=settings,
                 engine=engine,
-                sessions=sessionmaker(engine, expire_on_commit=False),
+                sessions=sessions,
                 http=http,
                 embedder=embedder,
                 index=index,
@@ -68,4 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(kb.router)
+    app.include_router(articles.router)
+    app.include_router(help_pages.router)
     return app
