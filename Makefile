@@ -99,7 +99,7 @@ bot-test: $(MODEL_STAMP) ## dialogue test stories + action unit tests (Rasa envi
 	$(call step,test stories: rasa test core --fail-on-prediction-errors)
 	@rm -rf var/rasa-test-results
 	@$(RASA) test core --stories nlu_data/tests --model models --fail-on-prediction-errors \
-		--out var/rasa-test-results --no-plot 2>&1 | grep -E 'ERROR|Correct|Finished|failed|Failed' ; test $${PIPESTATUS[0]} -eq 0
+		--out var/rasa-test-results --no-plot 2>&1 | grep -E 'ERROR|Correct|Finished' ; test $${PIPESTATUS[0]} -eq 0
 	$(call step,action unit tests)
 	@$(RASA_VENV)/bin/pytest -c tests/bot/pytest.ini tests/bot -q
 

@@ -147,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     corpus_options(p)
     p.set_defaults(func=cmd_kb_index)
 
-    p = kb.add_parser("import", help="import a folder of Markdown articles (creates/updates, publishes)")
+    p = kb.add_parser(
+        "import", help="import a folder of Markdown articles (creates/updates, publishes)"
+    )
     p.add_argument("dir")
     p.add_argument("--author", default="cli import")
     p.set_defaults(func=cmd_kb_import)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEV_SECRETS = {"dev-service-token", "dev-editor-token", "dev-secret-key"}
 
 
-class Environment(str, enum.Enum):
+class Environment(enum.StrEnum):
     local = "local"
     testing = "testing"
     staging = "staging"
@@ -67,9 +67,10 @@ class Settings(BaseSettings):
                 if getattr(self, name) in DEV_SECRETS or len(getattr(self, name)) < 16
             ]
             if weak:
+                names = ", ".join(f"SUPPORTBOT_{n.upper()}" for n in weak)
                 raise ValueError(
-                    f"set strong values for SUPPORTBOT_{', SUPPORTBOT_'.join(n.upper() for n in weak)} "
-                    f"in {self.environment.value} (at least 16 characters, not the dev defaults)"
+                    f"set strong values for {names} in {self.environment.value} "
+                    "(at least 16 characters, not the dev defaults)"
                 )
         return self
 

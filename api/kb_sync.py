@@ -37,6 +37,9 @@ def sync_index(sessions: sessionmaker[Session], index: PassageIndex) -> SyncRepo
     if report.changed:
         logger.info(
             "index: +%s ~%s -%s (%d passages embedded)",
-            report.added, report.updated, report.removed, report.embedded_passages,
+            report.added,
+            report.updated,
+            report.removed,
+            report.embedded_passages,
         )
     return report

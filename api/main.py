@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from api.config import Settings, settings as default_settings
+from api.config import Settings
+from api.config import settings as default_settings
 from api.db import make_engine, migrate, unit_of_work
 from api.kb_sync import seed_demo_articles
 from api.routes import articles, health, help_pages, kb

@@ -19,7 +19,11 @@ def progress(msg: str) -> None:
 def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"p50": round(statistics.median(ordered), 3), "p95": round(pick(0.95), 3), "n": len(ordered)}
+    return {
+        "p50": round(statistics.median(ordered), 3),
+        "p95": round(pick(0.95), 3),
+        "n": len(ordered),
+    }
 
 
 def time_calls(fn: Callable[[str], object], inputs: Iterable[str], repeat: int = 1) -> list[float]:

@@ -53,21 +53,50 @@ def choose_threshold(ranked_dev) -> tuple[float, list[dict]]:
 def quality(engine: SearchEngine) -> tuple[str, dict, float]:
     evalset = load_eval(QUESTIONS)
     dev, test = evalset.split("dev"), evalset.split("test")
-    progress(f"ranking {len(evalset.questions)} questions + {len(evalset.unanswerable)} unanswerable")
+    progress(
+        f"ranking {len(evalset.questions)} questions + {len(evalset.unanswerable)} unanswerable"
+    )
     ranked_dev, ranked_test = rank(engine, dev), rank(engine, test)
     threshold, curve = choose_threshold(ranked_dev)
     m_dev, m_test = metrics(ranked_dev, threshold), metrics(ranked_test, threshold)
-    keys = ["recall_at_1", "recall_at_3", "mrr", "answered_answerable_rate",
-            "answered_correctly_rate", "answered_unanswerable_rate", "n_questions", "n_unanswerable"]
-    md = ["## Retrieval quality (threshold chosen on dev: %.2f)" % threshold, ""]
-    md.append(table(["split"] + keys, [["dev"] + [m_dev[k] for k in keys], ["test"] + [m_test[k] for k in keys]]))
-    md += ["", "Targets: Recall@1 >= 0.85, Recall@3 >= 0.95, <= 10% of unanswerable questions answered.", ""]
+    keys = [
+        "recall_at_1",
+        "recall_at_3",
+        "mrr",
+        "answered_answerable_rate",
+        "answered_correctly_rate",
+        "answered_unanswerable_rate",
+        "n_questions",
+        "n_unanswerable",
+    ]
+    md = [f"## Retrieval quality (threshold chosen on dev: {threshold:.2f})", ""]
+    md.append(
+        table(
+            ["split"] + keys,
+            [["dev"] + [m_dev[k] for k in keys], ["test"] + [m_test[k] for k in keys]],
+        )
+    )
+    md += [
+        "",
+        "Targets: Recall@1 >= 0.85, Recall@3 >= 0.95, <= 10% of unanswerable questions answered.",
+        "",
+    ]
     md += ["### Answer-threshold trade-off (dev)", ""]
-    md.append(table(
-        ["threshold", "answerable answered", "answered correctly", "unanswerable answered"],
-        [[m["threshold"], m["answered_answerable_rate"], m["answered_correctly_rate"], m["answered_unanswerable_rate"]]
-         for m in curve if round(m["threshold"] * 100) % 3 == 0 or m["threshold"] == threshold],
-    ))
+    md.append(
+        table(
+            ["threshold", "answerable answered", "answered correctly", "unanswerable answered"],
+            [
+                [
+                    m["threshold"],
+                    m["answered_answerable_rate"],
+                    m["answered_correctly_rate"],
+                    m["answered_unanswerable_rate"],
+                ]
+                for m in curve
+                if round(m["threshold"] * 100) % 3 == 0 or m["threshold"] == threshold
+            ],
+        )
+    )
     return "\n".join(md), {"threshold": threshold, "dev": m_dev, "test": m_test}, threshold
 
 
@@ -80,10 +109,27 @@ def free_port() -> int:
 def http_latency(var_dir: Path, queries: list[str]) -> list[float]:
     """Latency of GET /api/kb/search against a real uvicorn process (index already built)."""
     port = free_port()
-    env = {**os.environ, "SUPPORTBOT_VAR_DIR": str(var_dir), "SUPPORTBOT_RASA_URL": "http://127.0.0.1:9"}
+    env = {
+        **os.environ,
+        "SUPPORTBOT_VAR_DIR": str(var_dir),
+        "SUPPORTBOT_RASA_URL": "http://127.0.0.1:9",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port),
-         "--log-level", "warning"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.main:create_app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         url = f"http://127.0.0.1:{port}"
@@ -94,8 +140,11 @@ def http_latency(var_dir: Path, queries: list[str]) -> list[float]:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.5)
-            return time_calls(lambda q: client.get("/api/kb/search", params={"q": q, "k": 5}).raise_for_status(),
-                              queries, repeat=2)
+            return time_calls(
+                lambda q: client.get("/api/kb/search", params={"q": q, "k": 5}).raise_for_status(),
+                queries,
+                repeat=2,
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -114,13 +163,19 @@ def speed(engine: SearchEngine, embedder: Embedder, index_dir: Path) -> tuple[st
     progress("latency: floor, search function, HTTP endpoint")
     rows = {
         "floor (embed + numpy dot)": percentiles(time_calls(floor, queries, repeat=2)),
-        "search function": percentiles(time_calls(lambda q: engine.search(q, 5), queries, repeat=2)),
+        "search function": percentiles(
+            time_calls(lambda q: engine.search(q, 5), queries, repeat=2)
+        ),
         "HTTP GET /api/kb/search": percentiles(http_latency(index_dir.parent, queries)),
     }
     base = rows["floor (embed + numpy dot)"]["p50"]
     md = ["## Query latency (ms, 2 passes over 200 questions)", ""]
-    md.append(table(["path", "p50", "p95", "p50 / floor p50"],
-                    [[k, v["p50"], v["p95"], round(v["p50"] / base, 2)] for k, v in rows.items()]))
+    md.append(
+        table(
+            ["path", "p50", "p95", "p50 / floor p50"],
+            [[k, v["p50"], v["p95"], round(v["p50"] / base, 2)] for k, v in rows.items()],
+        )
+    )
     md += ["", "Target: search function p50 within 1.5x of the floor."]
     return "\n".join(md), rows
 
@@ -132,14 +187,19 @@ def indexing(embedder: Embedder) -> tuple[str, dict]:
         index = PassageIndex(Path(tmp), embedder)
         report = index.rebuild(articles)
         seconds = time.perf_counter() - start
-    demo = {"passages": report.embedded_passages, "seconds": round(seconds, 2),
-            "passages_per_s": round(report.embedded_passages / seconds, 1)}
+    demo = {
+        "passages": report.embedded_passages,
+        "seconds": round(seconds, 2),
+        "passages_per_s": round(report.embedded_passages / seconds, 1),
+    }
 
     # Synthetic large collection: real passage vectors plus noise, renormalised. Embedding
     # 100k texts would take ~6 min here and measures the model, not the index.
     rng = np.random.default_rng(7)
     base = index.vectors
-    synth = base[rng.integers(0, len(base), SYNTHETIC_N)] + rng.normal(0, 0.08, (SYNTHETIC_N, base.shape[1])).astype(np.float32)
+    synth = base[rng.integers(0, len(base), SYNTHETIC_N)] + rng.normal(
+        0, 0.08, (SYNTHETIC_N, base.shape[1])
+    ).astype(np.float32)
     synth /= np.linalg.norm(synth, axis=1, keepdims=True)
     synth = np.ascontiguousarray(synth, dtype=np.float32)
     queries = embedder.encode([q.q for q in load_eval(QUESTIONS).questions[:200]])
@@ -162,18 +222,49 @@ def indexing(embedder: Embedder) -> tuple[str, dict]:
             lat.append((time.perf_counter() - t) * 1000)
             ids_all.append(ids[0])
         results[kind] = ids_all
-        rows[kind] = {"build_s": round(build, 2), "vectors_per_s": round(SYNTHETIC_N / build),
-                      **{f"search_{k}_ms": v for k, v in percentiles(lat).items() if k != "n"}}
-    agreement = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(results["flat"], results["hnsw"])])
+        rows[kind] = {
+            "build_s": round(build, 2),
+            "vectors_per_s": round(SYNTHETIC_N / build),
+            **{f"search_{k}_ms": v for k, v in percentiles(lat).items() if k != "n"},
+        }
+    agreement = np.mean(
+        [len(set(a) & set(b)) / 10 for a, b in zip(results["flat"], results["hnsw"])]
+    )
     rows["hnsw"]["recall_at_10_vs_flat"] = round(float(agreement), 4)
     rows["flat"]["recall_at_10_vs_flat"] = 1.0
     del faiss
-    md = ["## Indexing", "", table(["collection", "passages", "seconds", "passages/s (embed + index)"],
-                                   [["demo KB", demo["passages"], demo["seconds"], demo["passages_per_s"]]])]
+    md = [
+        "## Indexing",
+        "",
+        table(
+            ["collection", "passages", "seconds", "passages/s (embed + index)"],
+            [["demo KB", demo["passages"], demo["seconds"], demo["passages_per_s"]]],
+        ),
+    ]
     md += ["", f"### Synthetic {SYNTHETIC_N:,}-passage collection (vectors only)", ""]
-    md.append(table(["index", "build s", "vectors/s", "search p50 ms", "search p95 ms", "recall@10 vs flat"],
-                    [[k, v["build_s"], v["vectors_per_s"], v["search_p50_ms"], v["search_p95_ms"], v["recall_at_10_vs_flat"]]
-                     for k, v in rows.items()]))
+    md.append(
+        table(
+            [
+                "index",
+                "build s",
+                "vectors/s",
+                "search p50 ms",
+                "search p95 ms",
+                "recall@10 vs flat",
+            ],
+            [
+                [
+                    k,
+                    v["build_s"],
+                    v["vectors_per_s"],
+                    v["search_p50_ms"],
+                    v["search_p95_ms"],
+                    v["recall_at_10_vs_flat"],
+                ]
+                for k, v in rows.items()
+            ],
+        )
+    )
     return "\n".join(md), {"demo": demo, "synthetic": rows}
 
 
@@ -198,7 +289,14 @@ def main() -> None:
         index.open(load_dir(KB_DIR))
         engine = SearchEngine(index, embedder)
         q_md, q_data, threshold = quality(engine)
-        parts, data = [f"# Knowledge-base benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)", "", q_md], {"quality": q_data}
+        parts, data = (
+            [
+                f"# Knowledge-base benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)",
+                "",
+                q_md,
+            ],
+            {"quality": q_data},
+        )
         if not args.skip_speed:
             s_md, s_data = speed(engine, embedder, index_dir)
             i_md, i_data = indexing(embedder)

@@ -13,7 +13,17 @@ import json
 import tempfile
 from pathlib import Path
 
-from nlu_common import ROOT, apply_threshold, parse_all, progress, save, scores, table, top_and_raw, train_nlu
+from nlu_common import (
+    ROOT,
+    apply_threshold,
+    parse_all,
+    progress,
+    save,
+    scores,
+    table,
+    top_and_raw,
+    train_nlu,
+)
 
 DATA = ROOT.parent / "shared" / "datasets" / "clinc150" / "data_full.json"
 CONFIG = ROOT / "bot" / "config.yml"
@@ -68,18 +78,44 @@ def main() -> None:
     s_test = scores(g_test, apply_threshold(raw_test, threshold))
 
     md = ["# CLINC150 (full) with the supportbot NLU pipeline", ""]
-    md.append(f"Threshold chosen on validation: {threshold:.2f} (highest keeping in-scope accuracy >= {VAL_IN_SCOPE_TARGET}).")
-    md += ["", table(
-        ["system", "in-scope accuracy (test)", "out-of-scope recall (test)"],
-        [("supportbot: ONNX MiniLM + logistic regression + fallback", s_test["in_scope_accuracy"], s_test["oos_recall"])]
-        + PAPER,
-    )]
-    md += ["", f"Validation at the chosen threshold: in-scope {s_val['in_scope_accuracy']:.3f}, OOS recall {s_val['oos_recall']:.3f}.",
-           "Targets: in-scope accuracy >= 0.93 with out-of-scope recall >= 0.70.", "",
-           "## Threshold sweep (test split, for reference only; not used for the choice)", ""]
-    sweep = [(th, scores(g_test, apply_threshold(raw_test, th))) for th in GRID if round(th * 100) % 10 == 0]
-    md.append(table(["threshold", "in-scope accuracy", "OOS recall"],
-                    [(th, s["in_scope_accuracy"], s["oos_recall"]) for th, s in sweep]))
+    md.append(
+        f"Threshold chosen on validation: {threshold:.2f} "
+        f"(highest keeping in-scope accuracy >= {VAL_IN_SCOPE_TARGET})."
+    )
+    md += [
+        "",
+        table(
+            ["system", "in-scope accuracy (test)", "out-of-scope recall (test)"],
+            [
+                (
+                    "supportbot: ONNX MiniLM + logistic regression + fallback",
+                    s_test["in_scope_accuracy"],
+                    s_test["oos_recall"],
+                )
+            ]
+            + PAPER,
+        ),
+    ]
+    md += [
+        "",
+        f"Validation at the chosen threshold: in-scope {s_val['in_scope_accuracy']:.3f}, "
+        f"OOS recall {s_val['oos_recall']:.3f}.",
+        "Targets: in-scope accuracy >= 0.93 with out-of-scope recall >= 0.70.",
+        "",
+        "## Threshold sweep (test split, for reference only; not used for the choice)",
+        "",
+    ]
+    sweep = [
+        (th, scores(g_test, apply_threshold(raw_test, th)))
+        for th in GRID
+        if round(th * 100) % 10 == 0
+    ]
+    md.append(
+        table(
+            ["threshold", "in-scope accuracy", "OOS recall"],
+            [(th, s["in_scope_accuracy"], s["oos_recall"]) for th, s in sweep],
+        )
+    )
     markdown = "\n".join(md)
     print(markdown)
     save("nlu-clinc150", markdown, {"threshold": threshold, "validation": s_val, "test": s_test})

@@ -9,8 +9,8 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -34,11 +34,11 @@ def progress(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def load_examples(paths: Sequence[Path]) -> List[Tuple[str, str]]:
+def load_examples(paths: Sequence[Path]) -> list[tuple[str, str]]:
     """(text, intent) pairs from Rasa NLU YAML files, entity markup removed."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    pairs: List[Tuple[str, str]] = []
+    pairs: list[tuple[str, str]] = []
     for path in paths:
         data = load_data(str(path))
         pairs += [(m.get("text"), m.get("intent")) for m in data.intent_examples]
@@ -62,14 +62,14 @@ def train_nlu(config: Path, nlu_files: Sequence[Path], out_dir: Path, name: str)
     return Path(model)
 
 
-def parse_all(model: Path, texts: Sequence[str], label: str = "parsing") -> List[dict]:
+def parse_all(model: Path, texts: Sequence[str], label: str = "parsing") -> list[dict]:
     """Runs every text through the trained model's NLU graph (what `rasa run` does)."""
     from rasa.core.agent import Agent
 
     quiet_rasa()
     agent = Agent.load(str(model))
 
-    async def run() -> List[dict]:
+    async def run() -> list[dict]:
         out = []
         for i, text in enumerate(texts):
             out.append(await agent.parse_message(text))
@@ -80,7 +80,7 @@ def parse_all(model: Path, texts: Sequence[str], label: str = "parsing") -> List
     return asyncio.run(run())
 
 
-def top_and_raw(parse: dict) -> Tuple[str, str, float]:
+def top_and_raw(parse: dict) -> tuple[str, str, float]:
     """Final intent (after fallback), the classifier's own top intent, and its confidence."""
     final = parse["intent"]["name"]
     ranking = parse.get("intent_ranking") or []
@@ -88,11 +88,11 @@ def top_and_raw(parse: dict) -> Tuple[str, str, float]:
     return final, raw["name"], float(raw["confidence"])
 
 
-def apply_threshold(raw: List[Tuple[str, float]], threshold: float) -> List[str]:
+def apply_threshold(raw: list[tuple[str, float]], threshold: float) -> list[str]:
     return [name if conf >= threshold else "nlu_fallback" for name, conf in raw]
 
 
-def scores(gold: Sequence[str], pred: Sequence[str]) -> Dict[str, float]:
+def scores(gold: Sequence[str], pred: Sequence[str]) -> dict[str, float]:
     """In-scope accuracy and out-of-scope recall (OOS = out_of_scope or a fallback)."""
     ins = [(g, p) for g, p in zip(gold, pred) if g not in OOS_LABELS]
     oos = [(g, p) for g, p in zip(gold, pred) if g in OOS_LABELS]
@@ -104,7 +104,9 @@ def scores(gold: Sequence[str], pred: Sequence[str]) -> Dict[str, float]:
     }
 
 
-def per_intent(gold: Sequence[str], pred: Sequence[str]) -> List[Tuple[str, float, float, float, int]]:
+def per_intent(
+    gold: Sequence[str], pred: Sequence[str]
+) -> list[tuple[str, float, float, float, int]]:
     """(intent, precision, recall, f1, support); fallbacks count as out_of_scope."""
     norm = lambda x: "out_of_scope" if x in OOS_LABELS else x  # noqa: E731
     gold = [norm(g) for g in gold]
@@ -129,6 +131,7 @@ def per_intent(gold: Sequence[str], pred: Sequence[str]) -> List[Tuple[str, floa
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A Markdown table (readable in a terminal and in bench/results)."""
+
     def fmt(v: object) -> str:
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 
@@ -144,8 +147,10 @@ def save(name: str, markdown: str, data: dict) -> None:
     progress(f"saved bench/results/{name}.md and .json")
 
 
-def confusions(gold: Sequence[str], pred: Sequence[str], top: int = 10) -> List[Tuple[str, str, int]]:
-    pairs: Dict[Tuple[str, str], int] = defaultdict(int)
+def confusions(
+    gold: Sequence[str], pred: Sequence[str], top: int = 10
+) -> list[tuple[str, str, int]]:
+    pairs: dict[tuple[str, str], int] = defaultdict(int)
     for g, p in zip(gold, pred):
         if g != p and not (g in OOS_LABELS and p in OOS_LABELS):
             pairs[(g, p)] += 1

@@ -102,8 +102,20 @@ def main() -> None:
         table(
             ["threshold", "in-scope accuracy", "out-of-scope recall", "n in-scope", "n OOS"],
             [
-                (f"configured {configured:.2f}", s_conf["in_scope_accuracy"], s_conf["oos_recall"], s_conf["n_in_scope"], s_conf["n_oos"]),
-                (f"cross-validated {cv_threshold:.2f}", s_cv["in_scope_accuracy"], s_cv["oos_recall"], s_cv["n_in_scope"], s_cv["n_oos"]),
+                (
+                    f"configured {configured:.2f}",
+                    s_conf["in_scope_accuracy"],
+                    s_conf["oos_recall"],
+                    s_conf["n_in_scope"],
+                    s_conf["n_oos"],
+                ),
+                (
+                    f"cross-validated {cv_threshold:.2f}",
+                    s_cv["in_scope_accuracy"],
+                    s_cv["oos_recall"],
+                    s_cv["n_in_scope"],
+                    s_cv["n_oos"],
+                ),
             ],
         )
     )
@@ -115,18 +127,26 @@ def main() -> None:
     if curve:
         out += ["", "## Threshold on out-of-fold training predictions (5-fold CV)", ""]
         out.append(
-            table(["threshold", "in-scope accuracy", "OOS recall"], [c for c in curve if round(c[0] * 100) % 5 == 0])
+            table(
+                ["threshold", "in-scope accuracy", "OOS recall"],
+                [c for c in curve if round(c[0] * 100) % 5 == 0],
+            )
         )
     markdown = "\n".join(out)
     print(markdown)
     save(
         "nlu-own",
         markdown,
-        {"configured": {"threshold": configured, **s_conf}, "cross_validated": {"threshold": cv_threshold, **s_cv}},
+        {
+            "configured": {"threshold": configured, **s_conf},
+            "cross_validated": {"threshold": cv_threshold, **s_cv},
+        },
     )
     if args.write_threshold and not args.skip_cv and cv_threshold != configured:
         text = re.sub(
-            r"(FallbackClassifier\s*\n\s*threshold:\s*)[0-9.]+", rf"\g<1>{cv_threshold}", CONFIG.read_text()
+            r"(FallbackClassifier\s*\n\s*threshold:\s*)[0-9.]+",
+            rf"\g<1>{cv_threshold}",
+            CONFIG.read_text(),
         )
         CONFIG.write_text(text)
         progress(f"wrote threshold {cv_threshold} to bot/config.yml (retrain to apply)")

@@ -45,10 +45,14 @@ def load_eval(path: Path) -> EvalSet:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"{path}: cannot read questions file: {exc}") from exc
     try:
-        questions = [Question(str(item["q"]), tuple(item["a"])) for item in data.get("questions", [])]
+        questions = [
+            Question(str(item["q"]), tuple(item["a"])) for item in data.get("questions", [])
+        ]
         unanswerable = [str(u) for u in data.get("unanswerable", [])]
     except (KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: expected questions: [{{q, a: [slug]}}] and unanswerable: [text]") from exc
+        raise ValueError(
+            f"{path}: expected questions: [{{q, a: [slug]}}] and unanswerable: [text]"
+        ) from exc
     if not questions:
         raise ValueError(f"{path}: no questions")
     return EvalSet(questions, unanswerable)
@@ -88,7 +92,8 @@ def metrics(ranked: Ranked, threshold: float) -> dict[str, float]:
     answered = [res and res[0][1] >= threshold for _, res in ranked.answerable]
     out["answered_answerable_rate"] = round(sum(answered) / n, 4)
     correct = [
-        bool(res) and res[0][1] >= threshold and res[0][0] in q.answers for q, res in ranked.answerable
+        bool(res) and res[0][1] >= threshold and res[0][0] in q.answers
+        for q, res in ranked.answerable
     ]
     out["answered_correctly_rate"] = round(sum(correct) / n, 4)
     u = ranked.unanswerable

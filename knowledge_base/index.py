@@ -1,6 +1,7 @@
 """Persistent FAISS passage index with per-article incremental updates.
 
 Files under the index directory: ``vectors.npy`` (float32, unit rows), ``passages.json``,
+``titles.npy`` (one title vector per article, in slug order),
 ``index.faiss`` (the FAISS structure) and ``manifest.json`` (model, dimension, index kind,
 per-article content hashes and a SHA-256 of every other file). The manifest is written
 last, so a crash mid-save or a damaged file is caught on load and the index is rebuilt.
@@ -27,7 +28,7 @@ from knowledge_base.chunking import CHUNKING_VERSION, Passage, split_passages
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 INDEX_KINDS = ("flat", "hnsw")
 
 
@@ -95,6 +96,7 @@ class PassageIndex:
         self.passages: list[Passage] = []
         self.vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
         self.hashes: dict[str, str] = {}
+        self.titles: dict[str, np.ndarray] = {}
         self.faiss_index: faiss.Index = self._new_faiss(self.vectors)
         self._loaded_stamp: tuple[int, int] | None = None
 
@@ -117,17 +119,24 @@ class PassageIndex:
         report = SyncReport()
         with self._lock:
             by_slug: dict[str, tuple[list[Passage], np.ndarray]] = {}
+            titles = {}
             for slug in wanted:
                 if slug in self.hashes and self.hashes[slug] == wanted[slug].content_hash():
                     rows = [i for i, p in enumerate(self.passages) if p.slug == slug]
                     by_slug[slug] = ([self.passages[i] for i in rows], self.vectors[rows])
+                    titles[slug] = self.titles[slug]
             stale = [a for s, a in wanted.items() if s not in by_slug]
             report.added = sorted(a.slug for a in stale if a.slug not in self.hashes)
             report.updated = sorted(a.slug for a in stale if a.slug in self.hashes)
             report.removed = sorted(s for s in self.hashes if s not in wanted)
             if stale:
                 new_passages = [p for a in stale for p in split_passages(a)]
-                vectors = self.encoder.encode([p.embed_text for p in new_passages])
+                vectors = self.encoder.encode(
+                    [p.embed_text for p in new_passages] + [a.title for a in stale]
+                )
+                for a, vector in zip(stale, vectors[len(new_passages) :]):
+                    titles[a.slug] = vector
+                vectors = vectors[: len(new_passages)]
                 report.embedded_passages = len(new_passages)
                 for slug in {a.slug for a in stale}:
                     rows = [i for i, p in enumerate(new_passages) if p.slug == slug]
@@ -144,26 +153,33 @@ class PassageIndex:
                 if blocks
                 else np.zeros((0, self.encoder.dimension), dtype=np.float32)
             )
-            self._install(passages, vectors, {s: wanted[s].content_hash() for s in by_slug})
+            self._install(passages, vectors, {s: wanted[s].content_hash() for s in by_slug}, titles)
             self._save()
         return report
 
     def rebuild(self, articles: Iterable[Article]) -> SyncReport:
         """Re-embeds everything from scratch."""
         with self._lock:
-            self._install([], np.zeros((0, self.encoder.dimension), np.float32), {})
+            self._install([], np.zeros((0, self.encoder.dimension), np.float32), {}, {})
             self._loaded_stamp = None
         report = self.sync(articles)
         report.rebuilt = True
         return report
 
-    def _install(self, passages: list[Passage], vectors: np.ndarray, hashes: dict[str, str]) -> None:
+    def _install(
+        self,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        hashes: dict[str, str],
+        titles: dict[str, np.ndarray],
+    ) -> None:
         faiss_index = self._new_faiss(vectors)
-        # One assignment each; readers see either the old or the new index.
-        self.passages, self.vectors, self.hashes, self.faiss_index = (
+        # One assignment; readers see either the old or the new index, never a mix.
+        self.passages, self.vectors, self.hashes, self.titles, self.faiss_index = (
             passages,
             vectors,
             hashes,
+            titles,
             faiss_index,
         )
 
@@ -173,6 +189,7 @@ class PassageIndex:
         return {
             "vectors": d / "vectors.npy",
             "passages": d / "passages.json",
+            "titles": d / "titles.npy",
             "faiss": d / "index.faiss",
             "manifest": d / "manifest.json",
         }
@@ -184,9 +201,15 @@ class PassageIndex:
         buf = io.BytesIO()
         np.save(buf, self.vectors, allow_pickle=False)
         _atomic_write(paths["vectors"], buf.getvalue())
-        _atomic_write(
-            paths["passages"], json.dumps([asdict(p) for p in self.passages]).encode()
+        buf = io.BytesIO()
+        title_matrix = [self.titles[s] for s in sorted(self.hashes)]
+        np.save(
+            buf,
+            np.array(title_matrix, dtype=np.float32).reshape(-1, self.encoder.dimension),
+            allow_pickle=False,
         )
+        _atomic_write(paths["titles"], buf.getvalue())
+        _atomic_write(paths["passages"], json.dumps([asdict(p) for p in self.passages]).encode())
         _atomic_write(paths["faiss"], faiss.serialize_index(self.faiss_index).tobytes())
         manifest = {
             "format": FORMAT_VERSION,
@@ -233,6 +256,7 @@ class PassageIndex:
                     raise IndexCorrupt(f"{key} file missing or damaged")
             try:
                 vectors = np.load(paths["vectors"], allow_pickle=False)
+                title_matrix = np.load(paths["titles"], allow_pickle=False)
                 passages = [Passage(**p) for p in json.loads(paths["passages"].read_text())]
                 raw = np.frombuffer(paths["faiss"].read_bytes(), dtype=np.uint8)
                 faiss_index = faiss.deserialize_index(raw)
@@ -245,11 +269,14 @@ class PassageIndex:
                 and len(passages) == n
                 and faiss_index.ntotal == n
                 and faiss_index.d == self.encoder.dimension
+                and title_matrix.shape
+                == (len(manifest.get("articles") or {}), self.encoder.dimension)
             ):
                 raise IndexCorrupt("file contents disagree with the manifest")
             self.passages = passages
             self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
             self.hashes = dict(manifest.get("articles") or {})
+            self.titles = dict(zip(sorted(self.hashes), title_matrix.astype(np.float32)))
             if self.kind == "hnsw":
                 faiss_index.hnsw.efSearch = self.hnsw_ef_search
             self.faiss_index = faiss_index

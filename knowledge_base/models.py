@@ -56,7 +56,9 @@ class RevisionRow(KBBase):
     __table_args__ = (UniqueConstraint("article_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True
+    )
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
@@ -67,4 +69,6 @@ class RevisionRow(KBBase):
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    article: Mapped[ArticleRow] = relationship(back_populates="revisions", foreign_keys=[article_id])
+    article: Mapped[ArticleRow] = relationship(
+        back_populates="revisions", foreign_keys=[article_id]
+    )

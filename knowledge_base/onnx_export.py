@@ -29,7 +29,9 @@ def _source_fingerprint(src: Path) -> str:
 
 def _is_current(out: Path, fingerprint: str) -> bool:
     manifest = out / "manifest.json"
-    if not (manifest.exists() and (out / "model.onnx").exists() and (out / "tokenizer.json").exists()):
+    if not (
+        manifest.exists() and (out / "model.onnx").exists() and (out / "tokenizer.json").exists()
+    ):
         return False
     try:
         return json.loads(manifest.read_text())["source_sha256"] == fingerprint

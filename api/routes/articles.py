@@ -17,6 +17,7 @@ from knowledge_base.store import ArticleConflict, ArticleNotFound, ArticleServic
 
 router = APIRouter(prefix="/api/kb/articles", tags=["knowledge base editor"])
 
+
 # ArticleBase: fields an editor writes. ArticleCreate: POST body. ArticleUpdate: PUT body
 # (partial). ArticleRead: what every editor endpoint returns.
 class ArticleBase(BaseModel):
@@ -26,9 +27,11 @@ class ArticleBase(BaseModel):
     intent: str = Field("", max_length=80)
     tags: list[str] = Field(default_factory=list, max_length=20)
 
+
 class ArticleCreate(ArticleBase):
     slug: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
     note: str = Field("", max_length=500)
+
 
 class ArticleUpdate(BaseModel):
     title: str | None = Field(None, min_length=1, max_length=200)
@@ -39,6 +42,7 @@ class ArticleUpdate(BaseModel):
     note: str = Field("", max_length=500)
     # The revision this edit was made on; a newer one on the server means a 409.
     base_revision: int | None = None
+
 
 class ArticleRead(ArticleBase):
     slug: str
@@ -51,6 +55,7 @@ class ArticleRead(ArticleBase):
     url: str
     html: str  # sanitised preview
 
+
 class RevisionRead(BaseModel):
     number: int
     title: str
@@ -59,18 +64,31 @@ class RevisionRead(BaseModel):
     created_at: datetime
     published: bool
 
+
 class PublishRead(BaseModel):
     article: ArticleRead
     embedded_passages: int
 
+
 def _read(view: ArticleView) -> ArticleRead:
     a = view.article
     return ArticleRead(
-        slug=view.slug, title=a.title, body=a.body, category=a.category, intent=a.intent,
-        tags=list(a.tags), revision=view.revision, status=view.status,
-        published_revision=view.published_revision, published_at=view.published_at,
-        updated_at=view.updated_at, author=view.author, url=a.url, html=render_markdown(a.body),
+        slug=view.slug,
+        title=a.title,
+        body=a.body,
+        category=a.category,
+        intent=a.intent,
+        tags=list(a.tags),
+        revision=view.revision,
+        status=view.status,
+        published_revision=view.published_revision,
+        published_at=view.published_at,
+        updated_at=view.updated_at,
+        author=view.author,
+        url=a.url,
+        html=render_markdown(a.body),
     )
+
 
 def _errors(exc: Exception) -> HTTPException:
     if isinstance(exc, ArticleNotFound):
@@ -79,10 +97,12 @@ def _errors(exc: Exception) -> HTTPException:
         return HTTPException(status.HTTP_409_CONFLICT, str(exc))
     return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc))
 
+
 @router.get("", response_model=list[ArticleRead])
 def list_articles(session: SessionDep, _: EditorDep) -> list[ArticleRead]:
     """All articles with their publication state (draft, published, changed)."""
     return [_read(v) for v in ArticleService(session).list()]
+
 
 @router.post("", response_model=ArticleRead, status_code=status.HTTP_201_CREATED)
 def create_article(body: ArticleCreate, session: SessionDep, editor: EditorDep) -> ArticleRead:
@@ -93,6 +113,7 @@ def create_article(body: ArticleCreate, session: SessionDep, editor: EditorDep) 
     except (ArticleError, ArticleConflict) as exc:
         raise _errors(exc) from exc
 
+
 @router.get("/{slug}", response_model=ArticleRead)
 def get_article(slug: str, session: SessionDep, _: EditorDep) -> ArticleRead:
     """The latest revision, its state and a sanitised HTML preview."""
@@ -101,17 +122,25 @@ def get_article(slug: str, session: SessionDep, _: EditorDep) -> ArticleRead:
     except ArticleNotFound as exc:
         raise _errors(exc) from exc
 
+
 @router.put("/{slug}", response_model=ArticleRead)
-def update_article(slug: str, body: ArticleUpdate, session: SessionDep, editor: EditorDep) -> ArticleRead:
+def update_article(
+    slug: str, body: ArticleUpdate, session: SessionDep, editor: EditorDep
+) -> ArticleRead:
     """Saves a new revision (not live until published)."""
     changes = body.model_dump(exclude_none=True, exclude={"note", "base_revision"})
     try:
         view = ArticleService(session).update(
-            slug=slug, changes=changes, author=editor, base_revision=body.base_revision, note=body.note
+            slug=slug,
+            changes=changes,
+            author=editor,
+            base_revision=body.base_revision,
+            note=body.note,
         )
         return _read(view)
     except (ArticleError, ArticleConflict, ArticleNotFound) as exc:
         raise _errors(exc) from exc
+
 
 @router.get("/{slug}/revisions", response_model=list[RevisionRead])
 def list_revisions(slug: str, session: SessionDep, _: EditorDep) -> list[RevisionRead]:
@@ -124,10 +153,17 @@ def list_revisions(slug: str, session: SessionDep, _: EditorDep) -> list[Revisio
         raise _errors(exc) from exc
     live = row.published_revision_id if row else None
     return [
-        RevisionRead(number=r.number, title=r.title, author=r.author, note=r.note,
-                     created_at=r.created_at, published=r.id == live)
+        RevisionRead(
+            number=r.number,
+            title=r.title,
+            author=r.author,
+            note=r.note,
+            created_at=r.created_at,
+            published=r.id == live,
+        )
         for r in revisions
     ]
+
 
 @router.post("/{slug}/publish", response_model=PublishRead)
 async def publish_article(slug: str, state: StateDep, editor: EditorDep) -> PublishRead:
@@ -146,6 +182,7 @@ async def publish_article(slug: str, state: StateDep, editor: EditorDep) -> Publ
     except ArticleNotFound as exc:
         raise _errors(exc) from exc
     return PublishRead(article=article, embedded_passages=embedded)
+
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_article(slug: str, state: StateDep, editor: EditorDep) -> Response:

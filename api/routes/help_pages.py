@@ -19,7 +19,8 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} - Northpeak Help Center</title>
 <style>
-body {{ font: 16px/1.55 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #1d2a33; }}
+body {{ font: 16px/1.55 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
+  padding: 0 1rem; color: #1d2a33; }}
 a {{ color: #0b6e4f; }} h1 {{ font-size: 1.7rem; }} .meta {{ color: #5b6b75; font-size: .9rem; }}
 </style></head>
 <body><p><a href="/help">Help Center</a></p>{content}</body></html>"""
@@ -54,8 +55,12 @@ def help_article(slug: str, session: SessionDep) -> HTMLResponse:
     """One published article, rendered from sanitised Markdown."""
     article = next((a for a in ArticleService(session).published() if a.slug == slug), None)
     if article is None:
-        return _page("Not found", "<h1>Article not found</h1><p>It may have moved. "
-                     '<a href="/help">Browse the help center</a>.</p>', status=404)
+        return _page(
+            "Not found",
+            "<h1>Article not found</h1><p>It may have moved. "
+            '<a href="/help">Browse the help center</a>.</p>',
+            status=404,
+        )
     content = (
         f"<h1>{escape(article.title)}</h1>"
         f'<p class="meta">{escape(article.category)} &middot; updated {escape(article.updated)}</p>'

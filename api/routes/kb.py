@@ -41,8 +41,6 @@ async def search(
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     base = state.settings.public_base_url.rstrip("/")
     return SearchOut(
-        results=[
-            SearchResultOut(**{**r.__dict__, "url": f"{base}{r.url}"}) for r in results
-        ],
+        results=[SearchResultOut(**{**r.__dict__, "url": f"{base}{r.url}"}) for r in results],
         threshold=state.settings.kb_answer_threshold,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 SENSITIVE_INTENTS = {"billing_dispute", "account_security"}
 
 
-def user_turns(tracker: Tracker) -> List[Dict[str, Any]]:
+def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
     """Customer messages with the intent, confidence and entities NLU gave each one."""
     turns = []
     for event in tracker.events:
@@ -26,7 +26,10 @@ def user_turns(tracker: Tracker) -> List[Dict[str, Any]]:
                 "confidence": round(float(intent.get("confidence") or 0.0), 4),
                 # Under a fallback, what NLU would have guessed is still useful to an agent.
                 "ranking": [
-                    {"intent": r.get("name"), "confidence": round(float(r.get("confidence") or 0), 4)}
+                    {
+                        "intent": r.get("name"),
+                        "confidence": round(float(r.get("confidence") or 0), 4),
+                    }
                     for r in ranking[:3]
                 ],
                 "entities": [

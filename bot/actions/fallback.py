@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -16,12 +16,12 @@ from bot.actions.messages import ASK_REPHRASE, TALK_TO_PERSON
 class ActionHandleFallback(Action):
     """Rephrase once; escalate on a repeated fallback or a long message not understood."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handle_fallback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         settings = get_settings()
         words = len((tracker.latest_message.get("text") or "").split())
         repeated = consecutive_fallbacks(tracker) >= settings.fallback_max_consecutive

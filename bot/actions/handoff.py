@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
@@ -57,7 +57,7 @@ def reason_for(tracker: Tracker) -> str:
     return "requested"
 
 
-def escalation_payload(tracker: Tracker, reason: str) -> Dict[str, Any]:
+def escalation_payload(tracker: Tracker, reason: str) -> dict[str, Any]:
     """Everything an agent needs so the customer never has to repeat themselves."""
     turns = user_turns(tracker)
     topic = next(
@@ -84,7 +84,7 @@ def escalation_payload(tracker: Tracker, reason: str) -> Dict[str, Any]:
     }
 
 
-def customer_message(reason: str, reply: Dict[str, Any]) -> str:
+def customer_message(reason: str, reply: dict[str, Any]) -> str:
     """What the customer reads: why, then where they stand in the queue (or the offline path)."""
     if reply.get("customer_message"):
         return str(reply["customer_message"])
@@ -109,10 +109,10 @@ def customer_message(reason: str, reply: Dict[str, Any]) -> str:
 class ActionHandoff(Action):
     """Escalates to the human agent queue with the NLU history and articles tried."""
 
-    def __init__(self, client: Optional[AppClient] = None) -> None:
+    def __init__(self, client: AppClient | None = None) -> None:
         self._client = client
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
     @property
@@ -122,8 +122,8 @@ class ActionHandoff(Action):
         return self._client
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         reason = reason_for(tracker)
         try:
             reply = await self.client.escalate(escalation_payload(tracker, reason))
@@ -133,7 +133,12 @@ class ActionHandoff(Action):
             return [SlotSet("handoff_reason", None)]
         dispatcher.utter_message(
             text=customer_message(reason, reply),
-            json_message={"handoff": {k: reply.get(k) for k in ("reason", "position", "expected_wait_s", "agents_online")}},
+            json_message={
+                "handoff": {
+                    k: reply.get(k)
+                    for k in ("reason", "position", "expected_wait_s", "agents_online")
+                }
+            },
         )
         # Paused trackers skip prediction until the agent hands the conversation back.
         return [SlotSet("handoff_reason", None), ConversationPaused()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -24,11 +24,11 @@ HELPFUL_BUTTONS = [
 ]
 
 
-def _article(result: SearchResult) -> Dict[str, str]:
+def _article(result: SearchResult) -> dict[str, str]:
     return {"slug": result.slug, "title": result.title, "url": result.url}
 
 
-def _related(results: List[SearchResult]) -> Optional[SearchResult]:
+def _related(results: list[SearchResult]) -> SearchResult | None:
     best = results[0]
     for other in results[1:]:
         if other.slug != best.slug and best.score - other.score <= RELATED_MARGIN:
@@ -43,10 +43,10 @@ class ActionAnswerFromKb(Action):
     (``repeated``) when the best article was already shown and the question comes again.
     """
 
-    def __init__(self, client: Optional[AppClient] = None) -> None:
+    def __init__(self, client: AppClient | None = None) -> None:
         self._client = client
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_from_kb"
 
     @property
@@ -56,8 +56,8 @@ class ActionAnswerFromKb(Action):
         return self._client
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         query = (tracker.latest_message.get("text") or "").strip()
         intent = latest_intent(tracker)
         tried = list(tracker.get_slot("kb_articles_tried") or [])
@@ -76,7 +76,13 @@ class ActionAnswerFromKb(Action):
                 response.threshold,
             )
             tried += [
-                {"slug": r.slug, "title": r.title, "score": r.score, "intent": intent, "shown": False}
+                {
+                    "slug": r.slug,
+                    "title": r.title,
+                    "score": r.score,
+                    "intent": intent,
+                    "shown": False,
+                }
                 for r in results[:3]
             ]
             return [
@@ -105,6 +111,12 @@ class ActionAnswerFromKb(Action):
             text=text, buttons=HELPFUL_BUTTONS, json_message={"articles": articles}
         )
         tried.append(
-            {"slug": best.slug, "title": best.title, "score": best.score, "intent": intent, "shown": True}
+            {
+                "slug": best.slug,
+                "title": best.title,
+                "score": best.score,
+                "intent": intent,
+                "shown": True,
+            }
         )
         return [SlotSet("kb_articles_tried", tried)]

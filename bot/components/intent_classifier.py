@@ -7,7 +7,7 @@ longer separate in-scope from out-of-scope messages. This subclass only exposes 
 
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -16,20 +16,18 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.shared.exceptions import InvalidConfigException
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class EmbeddingIntentClassifier(LogisticRegressionClassifier):
     """LogisticRegressionClassifier with configurable inverse regularisation strength C."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0}
 
     def __init__(
         self,
-        config: Dict[Text, Any],
-        name: Text,
+        config: dict[str, Any],
+        name: str,
         model_storage: ModelStorage,
         resource: Resource,
     ) -> None:
@@ -37,7 +35,7 @@ class EmbeddingIntentClassifier(LogisticRegressionClassifier):
         self.clf.set_params(C=float(self.config["C"]))
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         super().validate_config(config)
         if float(config.get("C", 1.0)) <= 0:
             raise InvalidConfigException("C must be > 0")

@@ -11,7 +11,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -54,7 +54,7 @@ class _OnnxEncoder:
             str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
 
-    def encode(self, texts: List[Text]) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
         out = []
         for start in range(0, len(texts), self.batch_size):
             batch = self.tokenizer.encode_batch(texts[start : start + self.batch_size])
@@ -69,14 +69,12 @@ class _OnnxEncoder:
         return np.concatenate(out).astype(np.float32)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds a 384-d sentence embedding (all-MiniLM-L6-v2) as dense sentence features."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             **DenseFeaturizer.get_default_config(),
             # Directory holding model.onnx, tokenizer.json and manifest.json. Empty means
@@ -86,16 +84,16 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["onnxruntime", "tokenizers"]
 
     def __init__(
         self,
-        config: Dict[Text, Any],
-        name: Text,
+        config: dict[str, Any],
+        name: str,
         model_storage: ModelStorage,
         resource: Resource,
-        model_dir: Optional[Path] = None,
+        model_dir: Path | None = None,
     ) -> None:
         super().__init__(name, config)
         self._model_storage = model_storage
@@ -113,22 +111,22 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "OnnxSentenceFeaturizer":
+    ) -> OnnxSentenceFeaturizer:
         return cls(config, execution_context.node_name, model_storage, resource)
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "OnnxSentenceFeaturizer":
+    ) -> OnnxSentenceFeaturizer:
         # The trained model carries its own copy of the encoder; load it from there.
         with model_storage.read_from(resource) as directory:
             # read_from yields a temporary directory: keep the session alive past it by
@@ -148,11 +146,11 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         self._featurize([m for m in training_data.training_examples if m.get(TEXT)])
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         self._featurize([m for m in messages if m.get(TEXT)])
         return messages
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: list[Message]) -> None:
         if not messages:
             return
         vectors = self._encoder.encode([m.get(TEXT) for m in messages])
@@ -162,6 +160,6 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
             )
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         if int(config.get("batch_size", 1)) < 1:
             raise InvalidConfigException("batch_size must be >= 1")

@@ -32,9 +32,13 @@ def new_article(client, s, body="## Overview\nA Northpeak test article body.", *
         ("get", "/api/kb/articles/return-policy/revisions"),
     ],
 )
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "dev-editor-token"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "dev-editor-token"}]
+)
 def test_editor_endpoints_require_the_editor_token(client, method, path, headers):
-    response = getattr(client, method)(path, headers=headers, **({"json": {}} if method in ("post", "put") else {}))
+    response = getattr(client, method)(
+        path, headers=headers, **({"json": {}} if method in ("post", "put") else {})
+    )
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
 
@@ -49,10 +53,14 @@ def test_demo_articles_were_imported_and_published_on_first_start(client):
 
 def test_publish_makes_an_edit_searchable_without_full_rebuild(client):
     s = slug()
-    created = new_article(client, s, body="## Llama trekking\nNorthpeak does not rent llamas for treks.")
+    created = new_article(
+        client, s, body="## Llama trekking\nNorthpeak does not rent llamas for treks."
+    )
     assert created["status"] == "draft" and created["revision"] == 1
     question = {"q": "can I rent a llama for my trek", "k": 3}
-    assert s not in [r["slug"] for r in client.get("/api/kb/search", params=question).json()["results"]]
+    assert s not in [
+        r["slug"] for r in client.get("/api/kb/search", params=question).json()["results"]
+    ]
 
     published = client.post(f"/api/kb/articles/{s}/publish", headers=AUTH).json()
     assert published["article"]["status"] == "published"
@@ -60,15 +68,26 @@ def test_publish_makes_an_edit_searchable_without_full_rebuild(client):
     top = client.get("/api/kb/search", params=question).json()["results"][0]
     assert top["slug"] == s and top["section"] == "Llama trekking"
 
-    edited = client.put(f"/api/kb/articles/{s}", headers=AUTH, json={
-        "body": "## Alpaca trekking\nNorthpeak rents alpacas in Boulder for $40 a day.", "base_revision": 1,
-    }).json()
+    edited = client.put(
+        f"/api/kb/articles/{s}",
+        headers=AUTH,
+        json={
+            "body": "## Alpaca trekking\nNorthpeak rents alpacas in Boulder for $40 a day.",
+            "base_revision": 1,
+        },
+    ).json()
     assert edited["revision"] == 2 and edited["status"] == "changed"
     # Not live until published: search still shows revision 1.
-    top = client.get("/api/kb/search", params={"q": "alpaca rental price boulder", "k": 1}).json()["results"][0]
+    top = client.get("/api/kb/search", params={"q": "alpaca rental price boulder", "k": 1}).json()[
+        "results"
+    ][0]
     assert not (top["slug"] == s and top["section"] == "Alpaca trekking")
-    assert client.post(f"/api/kb/articles/{s}/publish", headers=AUTH).json()["embedded_passages"] == 1
-    top = client.get("/api/kb/search", params={"q": "alpaca rental price boulder", "k": 1}).json()["results"][0]
+    assert (
+        client.post(f"/api/kb/articles/{s}/publish", headers=AUTH).json()["embedded_passages"] == 1
+    )
+    top = client.get("/api/kb/search", params={"q": "alpaca rental price boulder", "k": 1}).json()[
+        "results"
+    ][0]
     assert top["slug"] == s and top["section"] == "Alpaca trekking"
 
     revisions = client.get(f"/api/kb/articles/{s}/revisions", headers=AUTH).json()
@@ -79,8 +98,15 @@ def test_publish_makes_an_edit_searchable_without_full_rebuild(client):
 def test_stale_edit_is_a_409_and_loses_nothing(client):
     s = slug()
     new_article(client, s)
-    assert client.put(f"/api/kb/articles/{s}", headers=AUTH, json={"title": "First", "base_revision": 1}).status_code == 200
-    stale = client.put(f"/api/kb/articles/{s}", headers=AUTH, json={"title": "Second", "base_revision": 1})
+    assert (
+        client.put(
+            f"/api/kb/articles/{s}", headers=AUTH, json={"title": "First", "base_revision": 1}
+        ).status_code
+        == 200
+    )
+    stale = client.put(
+        f"/api/kb/articles/{s}", headers=AUTH, json={"title": "Second", "base_revision": 1}
+    )
     assert stale.status_code == 409
     assert "latest is 2" in stale.json()["detail"]
     assert client.get(f"/api/kb/articles/{s}", headers=AUTH).json()["title"] == "First"
@@ -96,7 +122,9 @@ def test_unchanged_save_creates_no_revision(client):
 def test_duplicate_slug_is_a_409(client):
     s = slug()
     new_article(client, s)
-    response = client.post("/api/kb/articles", headers=AUTH, json={"slug": s, "title": "x", "body": "y"})
+    response = client.post(
+        "/api/kb/articles", headers=AUTH, json={"slug": s, "title": "x", "body": "y"}
+    )
     assert response.status_code == 409
 
 
@@ -118,8 +146,12 @@ def test_bad_article_payloads_are_422_and_store_nothing(client, payload):
 
 
 def test_unknown_article_is_404(client):
-    for method, path in [("get", "/api/kb/articles/nope"), ("post", "/api/kb/articles/nope/publish"),
-                         ("delete", "/api/kb/articles/nope"), ("get", "/api/kb/articles/nope/revisions")]:
+    for method, path in [
+        ("get", "/api/kb/articles/nope"),
+        ("post", "/api/kb/articles/nope/publish"),
+        ("delete", "/api/kb/articles/nope"),
+        ("get", "/api/kb/articles/nope/revisions"),
+    ]:
         assert getattr(client, method)(path, headers=AUTH).status_code == 404
 
 
@@ -129,7 +161,9 @@ def test_delete_removes_from_search_and_help_center(client):
     client.post(f"/api/kb/articles/{s}/publish", headers=AUTH)
     assert client.get(f"/help/{s}").status_code == 200
     assert client.delete(f"/api/kb/articles/{s}", headers=AUTH).status_code == 204
-    results = client.get("/api/kb/search", params={"q": "where do I report a yeti sighting"}).json()["results"]
+    results = client.get(
+        "/api/kb/search", params={"q": "where do I report a yeti sighting"}
+    ).json()["results"]
     assert s not in [r["slug"] for r in results]
     assert client.get(f"/help/{s}").status_code == 404
     assert client.get(f"/api/kb/articles/{s}", headers=AUTH).status_code == 404
@@ -146,7 +180,7 @@ def test_script_injection_is_neutralised_in_preview_and_help_page(client):
     created = new_article(client, s, body=XSS, category="<b>cat</b>", title="<script>t</script>")
     for html in (created["html"], client.get(f"/help/{s}").text):
         assert "<script" not in html.replace("&lt;script", "")
-        assert "href=\"javascript" not in html.lower()
+        assert 'href="javascript' not in html.lower()
         assert "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
     client.post(f"/api/kb/articles/{s}/publish", headers=AUTH)
     page = client.get(f"/help/{s}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable, Dict, List, Optional
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from bot.actions.clients.app import AppClient
 from bot.actions.config import ActionSettings
 
 
-def user_event(text: str, intent: str, confidence: float = 0.9, entities=None) -> Dict[str, Any]:
+def user_event(text: str, intent: str, confidence: float = 0.9, entities=None) -> dict[str, Any]:
     return {
         "event": "user",
         "timestamp": time.time(),
@@ -29,11 +30,11 @@ def user_event(text: str, intent: str, confidence: float = 0.9, entities=None) -
     }
 
 
-def action_event(name: str) -> Dict[str, Any]:
+def action_event(name: str) -> dict[str, Any]:
     return {"event": "action", "timestamp": time.time(), "name": name}
 
 
-def make_tracker(events: List[Dict[str, Any]], slots: Optional[Dict[str, Any]] = None) -> Tracker:
+def make_tracker(events: list[dict[str, Any]], slots: dict[str, Any] | None = None) -> Tracker:
     latest = next((e for e in reversed(events) if e["event"] == "user"), {})
     return Tracker(
         sender_id="conv-123",
@@ -52,7 +53,7 @@ class FakeApp:
 
     def __init__(self, handler: Callable[[httpx.Request], httpx.Response]) -> None:
         self.handler = handler
-        self.requests: List[httpx.Request] = []
+        self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -62,7 +63,7 @@ class FakeApp:
         settings = ActionSettings(app_url="http://app.test", service_token="svc-token-for-tests")
         return AppClient(settings, transport=httpx.MockTransport(self))
 
-    def json_of(self, index: int) -> Dict[str, Any]:
+    def json_of(self, index: int) -> dict[str, Any]:
         return json.loads(self.requests[index].content)
 
 
@@ -70,7 +71,7 @@ def search_response(results, threshold: float = 0.45) -> httpx.Response:
     return httpx.Response(200, json={"results": results, "threshold": threshold})
 
 
-def result(slug: str, score: float, snippet: str = "Answer text.") -> Dict[str, Any]:
+def result(slug: str, score: float, snippet: str = "Answer text.") -> dict[str, Any]:
     return {
         "slug": slug,
         "title": slug.replace("-", " ").title(),

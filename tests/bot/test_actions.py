@@ -10,7 +10,14 @@ from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from bot.actions.fallback import ActionHandleFallback
 from bot.actions.handoff import ActionHandoff, reason_for
 from bot.actions.kb import ActionAnswerFromKb
-from tests.bot.conftest import FakeApp, action_event, make_tracker, result, search_response, user_event
+from tests.bot.conftest import (
+    FakeApp,
+    action_event,
+    make_tracker,
+    result,
+    search_response,
+    user_event,
+)
 
 
 def run(action, dispatcher, tracker):
@@ -21,7 +28,11 @@ def run(action, dispatcher, tracker):
 
 
 def test_answers_with_best_passage_and_cites_article(dispatcher):
-    app = FakeApp(lambda r: search_response([result("return-policy", 0.71, "You have 60 days."), result("exchanges", 0.52)]))
+    app = FakeApp(
+        lambda r: search_response(
+            [result("return-policy", 0.71, "You have 60 days."), result("exchanges", 0.52)]
+        )
+    )
     tracker = make_tracker([user_event("how long do i have to return boots", "returns_refunds")])
 
     events = run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
@@ -34,16 +45,31 @@ def test_answers_with_best_passage_and_cites_article(dispatcher):
     assert "Return Policy" in text_message["text"]
     assert [b["payload"] for b in text_message["buttons"]] == ["/affirm", "/deny"]
     assert text_message["custom"]["articles"] == [
-        {"slug": "return-policy", "title": "Return Policy", "url": "http://app.test/help/return-policy"}
+        {
+            "slug": "return-policy",
+            "title": "Return Policy",
+            "url": "http://app.test/help/return-policy",
+        }
     ]
     tried = events[0]
-    assert tried == SlotSet("kb_articles_tried", [
-        {"slug": "return-policy", "title": "Return Policy", "score": 0.71, "intent": "returns_refunds", "shown": True}
-    ])
+    assert tried == SlotSet(
+        "kb_articles_tried",
+        [
+            {
+                "slug": "return-policy",
+                "title": "Return Policy",
+                "score": 0.71,
+                "intent": "returns_refunds",
+                "shown": True,
+            }
+        ],
+    )
 
 
 def test_close_second_article_is_offered_as_related(dispatcher):
-    app = FakeApp(lambda r: search_response([result("refund-timing", 0.70), result("return-policy", 0.68)]))
+    app = FakeApp(
+        lambda r: search_response([result("refund-timing", 0.70), result("return-policy", 0.68)])
+    )
     tracker = make_tracker([user_event("when do i get my money back", "returns_refunds")])
     run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
     slugs = [a["slug"] for a in dispatcher.messages[0]["custom"]["articles"]]
@@ -65,8 +91,18 @@ def test_below_threshold_hands_off_with_no_kb_answer(dispatcher):
 
 def test_same_article_again_hands_off_as_repeated(dispatcher):
     app = FakeApp(lambda r: search_response([result("track-order", 0.8)]))
-    shown = [{"slug": "track-order", "title": "Track Order", "score": 0.8, "intent": "order_tracking", "shown": True}]
-    tracker = make_tracker([user_event("where is my order", "order_tracking")], slots={"kb_articles_tried": shown})
+    shown = [
+        {
+            "slug": "track-order",
+            "title": "Track Order",
+            "score": 0.8,
+            "intent": "order_tracking",
+            "shown": True,
+        }
+    ]
+    tracker = make_tracker(
+        [user_event("where is my order", "order_tracking")], slots={"kb_articles_tried": shown}
+    )
 
     events = run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
 
@@ -100,20 +136,32 @@ def test_app_error_status_is_handled_like_an_outage(dispatcher):
 def queued(position=2, wait=240, online=True):
     return lambda r: httpx.Response(
         201,
-        json={"reason": "requested", "position": position, "expected_wait_s": wait, "agents_online": online},
+        json={
+            "reason": "requested",
+            "position": position,
+            "expected_wait_s": wait,
+            "agents_online": online,
+        },
     )
 
 
 def test_handoff_sends_transcript_context_and_pauses(dispatcher):
     app = FakeApp(queued())
     events = [
-        user_event("my order NP-1234567 never came", "order_tracking", 0.88,
-                   entities=[{"entity": "order_number", "value": "NP-1234567"}]),
+        user_event(
+            "my order NP-1234567 never came",
+            "order_tracking",
+            0.88,
+            entities=[{"entity": "order_number", "value": "NP-1234567"}],
+        ),
         action_event("action_answer_from_kb"),
         action_event("action_listen"),
         user_event("let me talk to a human", "request_human", 0.97),
     ]
-    slots = {"order_number": "NP-1234567", "kb_articles_tried": [{"slug": "track-order", "score": 0.7, "shown": True}]}
+    slots = {
+        "order_number": "NP-1234567",
+        "kb_articles_tried": [{"slug": "track-order", "score": 0.7, "shown": True}],
+    }
     tracker = make_tracker(events, slots)
 
     result_events = run(ActionHandoff(app.client()), dispatcher, tracker)
@@ -153,7 +201,9 @@ def test_handoff_failure_keeps_bot_listening(dispatcher):
 
 def test_reason_codes_follow_the_contract():
     def reason(intent, slots=None, before=None):
-        events = ([action_event(before), action_event("action_listen")] if before else []) + [user_event("x", intent)]
+        events = ([action_event(before), action_event("action_listen")] if before else []) + [
+            user_event("x", intent)
+        ]
         return reason_for(make_tracker(events, slots))
 
     assert reason("request_human") == "requested"
@@ -178,18 +228,22 @@ def test_first_short_fallback_asks_to_rephrase(dispatcher):
 
 
 def test_second_fallback_in_a_row_hands_off(dispatcher):
-    tracker = make_tracker([
-        user_event("hmm blue thing", "nlu_fallback", 0.3),
-        action_event("action_handle_fallback"),
-        action_event("action_listen"),
-        user_event("the blue one", "nlu_fallback", 0.2),
-    ])
+    tracker = make_tracker(
+        [
+            user_event("hmm blue thing", "nlu_fallback", 0.3),
+            action_event("action_handle_fallback"),
+            action_event("action_listen"),
+            user_event("the blue one", "nlu_fallback", 0.2),
+        ]
+    )
     events = run(ActionHandleFallback(), dispatcher, tracker)
     assert events == [SlotSet("handoff_reason", "low_confidence"), FollowupAction("action_handoff")]
 
 
 def test_long_message_not_understood_hands_off_at_once(dispatcher):
-    text = "so the thing I got from you last month has this weird issue with the strap and the buckle"
+    text = (
+        "so the thing I got from you last month has this weird issue with the strap and the buckle"
+    )
     tracker = make_tracker([user_event(text, "nlu_fallback", 0.3)])
     events = run(ActionHandleFallback(), dispatcher, tracker)
     assert FollowupAction("action_handoff") in events

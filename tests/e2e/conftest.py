@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.services import APP_PYTHON, RASA_BIN, ROOT, base_env, free_port, service, write_endpoints
+from tests.e2e.services import (
+    APP_PYTHON,
+    RASA_BIN,
+    ROOT,
+    base_env,
+    free_port,
+    service,
+    write_endpoints,
+)
 
 
 @dataclass
@@ -22,7 +30,9 @@ class Stack:
 def stack(tmp_path_factory) -> Stack:
     models = sorted((ROOT / "models").glob("*.tar.gz"))
     if not RASA_BIN.exists() or not models:
-        pytest.fail("end-to-end tests need the Rasa environment and a trained model: run `make train`")
+        pytest.fail(
+            "end-to-end tests need the Rasa environment and a trained model: run `make train`"
+        )
     work = tmp_path_factory.mktemp("stack")
     var = work / "var"
     var.mkdir()
@@ -38,15 +48,58 @@ def stack(tmp_path_factory) -> Stack:
     )
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
     with (
-        service("app", [str(APP_PYTHON), "-m", "uvicorn", "--factory", "api.main:create_app",
-                        "--host", "127.0.0.1", "--port", str(app_port)],
-                env, f"{app_url}/healthz", work),
-        service("actions", [str(RASA_BIN), "run", "actions", "--actions", "bot.actions",
-                            "--port", str(actions_port)],
-                env, f"http://127.0.0.1:{actions_port}/health", work),
-        service("rasa", [str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1",
-                         "--port", str(rasa_port), "--model", str(ROOT / "models"),
-                         "--endpoints", str(endpoints), "--credentials", str(ROOT / "bot" / "credentials.yml")],
-                env, f"{rasa_url}/status", work),
+        service(
+            "app",
+            [
+                str(APP_PYTHON),
+                "-m",
+                "uvicorn",
+                "--factory",
+                "api.main:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(app_port),
+            ],
+            env,
+            f"{app_url}/healthz",
+            work,
+        ),
+        service(
+            "actions",
+            [
+                str(RASA_BIN),
+                "run",
+                "actions",
+                "--actions",
+                "bot.actions",
+                "--port",
+                str(actions_port),
+            ],
+            env,
+            f"http://127.0.0.1:{actions_port}/health",
+            work,
+        ),
+        service(
+            "rasa",
+            [
+                str(RASA_BIN),
+                "run",
+                "--enable-api",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(rasa_port),
+                "--model",
+                str(ROOT / "models"),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(ROOT / "bot" / "credentials.yml"),
+            ],
+            env,
+            f"{rasa_url}/status",
+            work,
+        ),
     ):
         yield Stack(app_url, rasa_url, f"http://127.0.0.1:{actions_port}", var)

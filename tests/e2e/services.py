@@ -39,25 +39,36 @@ def base_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def service(name: str, cmd: list[str], env: dict[str, str], ready_url: str, log_dir: Path,
-            timeout: float = 180.0):
+def service(
+    name: str,
+    cmd: list[str],
+    env: dict[str, str],
+    ready_url: str,
+    log_dir: Path,
+    timeout: float = 180.0,
+):
     """Runs ``cmd`` until the block ends; waits for ``ready_url`` to answer 200 first."""
     log_path = log_dir / f"{name}.log"
     log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
+                )
             try:
                 if httpx.get(ready_url, timeout=2.0).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} not ready after {timeout}s:\n{log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{name} not ready after {timeout}s:\n{log_path.read_text()[-3000:]}"
+                )
             time.sleep(0.5)
         yield proc
     finally:

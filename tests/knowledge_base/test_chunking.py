@@ -7,9 +7,12 @@ def article(body: str):
 
 
 def test_splits_along_level_two_and_three_headings_keeping_title_and_heading():
-    passages = split_passages(article(
-        "Intro sentence.\n\n## First question?\nFirst answer.\n\n### Detail\nDetail text.\n\n## Second\nSecond answer."
-    ))
+    passages = split_passages(
+        article(
+            "Intro sentence.\n\n## First question?\nFirst answer.\n\n"
+            "### Detail\nDetail text.\n\n## Second\nSecond answer."
+        )
+    )
     assert [(p.section, p.text) for p in passages] == [
         ("Test article", "Intro sentence."),
         ("First question?", "First answer."),
@@ -34,7 +37,9 @@ def test_long_sections_split_at_paragraphs():
 
 
 def test_embed_text_drops_markdown_but_keeps_link_words():
-    p = split_passages(article("## Steps\n1. Go to **account** > [Orders](/help/order-history).\n- Click `Start`"))[0]
+    p = split_passages(
+        article("## Steps\n1. Go to **account** > [Orders](/help/order-history).\n- Click `Start`")
+    )[0]
     assert p.embed_text == "Test article. Steps. Go to account > Orders. Click Start"
 
 

@@ -14,7 +14,10 @@ from knowledge_base.index import IndexCorrupt, PassageIndex
 def articles(n: int = 3, changed: str | None = None):
     out = []
     for i in range(n):
-        body = f"Intro for article {i}.\n\n## Section A{i}\nReturn boots within 60 days.\n\n## Section B{i}\nShipping costs $5.95."
+        body = (
+            f"Intro for article {i}.\n\n## Section A{i}\nReturn boots within 60 days.\n\n"
+            f"## Section B{i}\nShipping costs $5.95."
+        )
         if changed == f"a{i}":
             body += "\n\n## New section\nGift cards never expire."
         out.append(make_article(slug=f"a{i}", title=f"Article {i}", body=body))
@@ -25,8 +28,14 @@ def test_first_open_embeds_everything_and_persists(tmp_path, counting):
     index = PassageIndex(tmp_path, counting)
     report = index.open(articles())
     assert report.rebuilt and sorted(report.added) == ["a0", "a1", "a2"]
-    assert counting.embedded == len(index) == 9
-    assert {p.name for p in tmp_path.iterdir()} >= {"vectors.npy", "passages.json", "index.faiss", "manifest.json"}
+    assert len(index) == 9
+    assert counting.embedded == 9 + 3  # passages and one title per article
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "vectors.npy",
+        "passages.json",
+        "index.faiss",
+        "manifest.json",
+    }
 
 
 def test_reopening_unchanged_embeds_nothing(tmp_path, counting):
@@ -45,7 +54,7 @@ def test_publishing_one_article_reembeds_only_that_article(tmp_path, counting):
     counting.embedded = 0
     report = index.sync(articles(changed="a1"))
     assert report.updated == ["a1"] and report.added == [] and report.removed == []
-    assert counting.embedded == 4  # a1 now has 4 passages; a0 and a2 untouched
+    assert counting.embedded == 5  # a1's 4 passages and its title; a0 and a2 untouched
     assert len(index) == 10
     hits = index.search_vector(counting.inner.encode_one("do gift cards expire"), 1)
     assert hits[0][0].slug == "a1" and hits[0][0].section == "New section"
@@ -60,7 +69,9 @@ def test_removed_article_disappears(tmp_path, counting):
     assert index.faiss_index.ntotal == len(index) == 6
 
 
-@pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_faiss", "bad_manifest_json", "delete_passages"])
+@pytest.mark.parametrize(
+    "damage", ["truncate_vectors", "garbage_faiss", "bad_manifest_json", "delete_passages"]
+)
 def test_corrupt_index_is_detected_and_rebuilt(tmp_path, counting, damage):
     PassageIndex(tmp_path, counting).open(articles())
     if damage == "truncate_vectors":

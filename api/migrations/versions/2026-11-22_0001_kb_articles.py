@@ -41,19 +41,30 @@ def upgrade() -> None:
         sa.Column("note", sa.String(500), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_kb_revisions"),
-        sa.ForeignKeyConstraint(["article_id"], ["kb_articles.id"], ondelete="CASCADE",
-                                name="fk_kb_revisions_article_id_kb_articles"),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["kb_articles.id"],
+            ondelete="CASCADE",
+            name="fk_kb_revisions_article_id_kb_articles",
+        ),
         sa.UniqueConstraint("article_id", "number", name="uq_kb_revisions_article_id"),
     )
     op.create_index("ix_kb_revisions_article_id", "kb_revisions", ["article_id"])
     with op.batch_alter_table("kb_articles") as batch:
-        batch.create_foreign_key("fk_kb_articles_published_revision_id_kb_revisions", "kb_revisions",
-                                 ["published_revision_id"], ["id"], ondelete="SET NULL")
+        batch.create_foreign_key(
+            "fk_kb_articles_published_revision_id_kb_revisions",
+            "kb_revisions",
+            ["published_revision_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("kb_articles") as batch:
-        batch.drop_constraint("fk_kb_articles_published_revision_id_kb_revisions", type_="foreignkey")
+        batch.drop_constraint(
+            "fk_kb_articles_published_revision_id_kb_revisions", type_="foreignkey"
+        )
     op.drop_index("ix_kb_revisions_article_id", table_name="kb_revisions")
     op.drop_table("kb_revisions")
     op.drop_index("ix_kb_articles_slug", table_name="kb_articles")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import httpx
 
@@ -29,7 +29,7 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class SearchResponse:
-    results: List[SearchResult]
+    results: list[SearchResult]
     # The app's configured answer threshold (cosine); below it the bot must not answer.
     threshold: float
 
@@ -39,8 +39,8 @@ class AppClient:
 
     def __init__(
         self,
-        settings: Optional[ActionSettings] = None,
-        transport: Optional[httpx.AsyncBaseTransport] = None,
+        settings: ActionSettings | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self._transport = transport
@@ -53,7 +53,7 @@ class AppClient:
             headers={"Authorization": f"Bearer {self.settings.service_token}"},
         )
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Dict[str, Any]:
+    async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             async with self._client() as client:
                 response = await client.request(method, path, **kwargs)
@@ -70,7 +70,7 @@ class AppClient:
         except ValueError as exc:
             raise AppUnavailable(f"{method} {path}: invalid JSON") from exc
 
-    async def search(self, query: str, k: Optional[int] = None) -> SearchResponse:
+    async def search(self, query: str, k: int | None = None) -> SearchResponse:
         """Search the knowledge base (``GET /api/kb/search``)."""
         data = await self._request(
             "GET", "/api/kb/search", params={"q": query, "k": k or self.settings.kb_results}
@@ -88,6 +88,6 @@ class AppClient:
         ]
         return SearchResponse(results=results, threshold=float(data.get("threshold", 0.5)))
 
-    async def escalate(self, payload: Dict[str, Any]) -> Dict[str, Any]:
+    async def escalate(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Hand the conversation to the agent queue (``POST /api/handoff/escalations``)."""
         return await self._request("POST", "/api/handoff/escalations", json=payload)

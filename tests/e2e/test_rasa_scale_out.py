@@ -1,0 +1,87 @@
+"""Scale-out: two Rasa servers share the PostgreSQL tracker store and the Redis lock store."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import ExitStack
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.db import postgres_engine
+from tests.e2e.services import RASA_BIN, ROOT, base_env, free_port, service
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
+
+
+def test_two_rasa_servers_share_one_conversation(tmp_path):
+    models = sorted((ROOT / "models").glob("*.tar.gz"))
+    if not models:
+        pytest.fail("needs a trained model: run `make train`")
+    engines = postgres_engine()
+    engine = next(engines)
+    try:
+        url = engine.url
+        env = base_env(
+            RASA_ACTION_ENDPOINT=f"http://127.0.0.1:{free_port()}/webhook",
+            RASA_DB_HOST=url.host,
+            RASA_DB_PORT=str(url.port),
+            RASA_DB_NAME=url.database,
+            RASA_DB_USER=url.username or "postgres",
+            RASA_DB_PASSWORD=url.password or "",
+            RASA_REDIS_HOST="127.0.0.1",
+            RASA_REDIS_PORT="6379",
+        )
+        ports = [free_port(), free_port()]
+        with ExitStack() as stack:
+            for i, port in enumerate(ports):
+                stack.enter_context(
+                    service(
+                        f"rasa-{i}",
+                        [
+                            str(RASA_BIN),
+                            "run",
+                            "--enable-api",
+                            "--interface",
+                            "127.0.0.1",
+                            "--port",
+                            str(port),
+                            "--model",
+                            str(ROOT / "models"),
+                            "--endpoints",
+                            str(ROOT / "bot" / "endpoints.scale.yml"),
+                            "--credentials",
+                            str(ROOT / "bot" / "credentials.yml"),
+                        ],
+                        env,
+                        f"http://127.0.0.1:{port}/status",
+                        tmp_path,
+                    )
+                )
+            sender = f"scale-{uuid.uuid4()}"
+
+            def say(port: int, message: str) -> list[dict]:
+                response = httpx.post(
+                    f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+                    json={"sender": sender, "message": message},
+                    timeout=30,
+                )
+                response.raise_for_status()
+                return response.json()
+
+            assert "virtual assistant" in say(ports[0], "hello")[0]["text"]
+            assert "Thanks for chatting" in say(ports[1], "bye for now")[0]["text"]
+            # Server 1 sees what was said to server 0: the tracker lives in PostgreSQL.
+            tracker = httpx.get(
+                f"http://127.0.0.1:{ports[1]}/conversations/{sender}/tracker", timeout=10
+            ).json()
+            said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
+            assert said == ["hello", "bye for now"]
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}
+            ).scalar()
+        assert rows >= 6
+    finally:
+        engines.close()
