@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -130,6 +131,44 @@ def cmd_kb_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agents_create(args: argparse.Namespace) -> int:
+    import getpass
+
+    from api.db import unit_of_work
+    from handoff.agents import AgentError, AgentService
+
+    password = args.password or os.environ.get("SUPPORTBOT_AGENT_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print(
+                "error: give --password or SUPPORTBOT_AGENT_PASSWORD (no terminal to ask)",
+                file=sys.stderr,
+            )
+            return 2
+        password = getpass.getpass("password (10+ characters): ")
+    try:
+        with unit_of_work(_sessions()) as session:
+            agent = AgentService(session).create(
+                email=args.email, name=args.name, role=args.role, password=password
+            )
+            print(f"created {agent.role} {agent.email} (id {agent.id})")
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_agents_list(args: argparse.Namespace) -> int:
+    from api.db import unit_of_work
+    from handoff.agents import AgentService
+
+    with unit_of_work(_sessions()) as session:
+        for agent in AgentService(session).list():
+            state = "active" if agent.is_active else "disabled"
+            print(f"{agent.id:4d}  {agent.role:7s}  {state:8s}  {agent.email}  ({agent.name})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="supportbot", description="supportbot tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, help="answer threshold (default: configured)")
     corpus_options(p)
     p.set_defaults(func=cmd_kb_eval)
+
+    agents = sub.add_parser("agents", help="agent accounts").add_subparsers(
+        dest="agents_command", required=True
+    )
+    p = agents.add_parser("create", help="add an agent, editor or admin")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", choices=["agent", "editor", "admin"], default="agent")
+    p.add_argument("--password", help="or SUPPORTBOT_AGENT_PASSWORD, or asked on the terminal")
+    p.set_defaults(func=cmd_agents_create)
+    p = agents.add_parser("list", help="list accounts")
+    p.set_defaults(func=cmd_agents_list)
     return parser
 
 

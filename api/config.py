@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str = ""
     rasa_url: str = "http://127.0.0.1:5005"
+    # Set when Rasa runs with --auth-token (needed to resume paused conversations).
+    rasa_token: str = ""
     http_timeout_s: float = Field(10.0, gt=0)
 
     # Secrets: the action server presents service_token; editors present editor_token

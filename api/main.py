@@ -15,8 +15,13 @@ from api.config import Settings
 from api.config import settings as default_settings
 from api.db import make_engine, migrate, unit_of_work
 from api.kb_sync import seed_demo_articles
-from api.routes import articles, health, help_pages, kb
+from api.rasa_client import RasaClient
+from api.ratelimit import RateLimiter
+from api.routes import articles, conversations, health, help_pages, kb
 from api.state import AppState
+from handoff import router as handoff_router
+from handoff.config import HandoffSettings
+from handoff.events import make_bus
 from knowledge_base.embedder import Embedder
 from knowledge_base.index import PassageIndex
 from knowledge_base.search import SearchEngine
@@ -46,8 +51,11 @@ def build_search(
     return index, SearchEngine(index, embedder)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, handoff_settings: HandoffSettings | None = None
+) -> FastAPI:
     settings = settings or default_settings
+    handoff_settings = handoff_settings or HandoffSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = sessionmaker(engine, expire_on_commit=False)
         embedder = Embedder()
         index, search = await run_in_threadpool(build_search, settings, embedder, sessions)
+        bus = make_bus(settings.redis_url)
+        await bus.start()
         async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
             app.state.supportbot = AppState(
                 settings=settings,
@@ -66,8 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 embedder=embedder,
                 index=index,
                 search=search,
+                handoff=handoff_settings,
+                bus=bus,
+                rasa=RasaClient(http, settings.rasa_url, token=settings.rasa_token),
+                limiter=RateLimiter(),
             )
             yield
+        await bus.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -80,4 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(kb.router)
     app.include_router(articles.router)
     app.include_router(help_pages.router)
+    app.include_router(conversations.router)
+    app.include_router(handoff_router.router)
     return app

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
+from api.rasa_client import RasaClient
+from api.ratelimit import RateLimiter
+from handoff.config import HandoffSettings
+from handoff.events import EventBus
 from knowledge_base.embedder import Embedder
 from knowledge_base.index import PassageIndex
 from knowledge_base.search import SearchEngine
@@ -23,3 +27,9 @@ class AppState:
     embedder: Embedder
     index: PassageIndex
     search: SearchEngine
+    handoff: HandoffSettings
+    bus: EventBus
+    rasa: RasaClient
+    limiter: RateLimiter
+    # customer-message id -> embedding, for suggesting past agent replies
+    reply_vectors: dict = field(default_factory=dict)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from handoff.models import HandoffBase
 from knowledge_base.models import KBBase
 
 config = context.config
-target_metadata = [KBBase.metadata]
+target_metadata = [KBBase.metadata, HandoffBase.metadata]
 
 
 def run_migrations_offline() -> None:

@@ -1,0 +1,79 @@
+"""The gateway's client for the Rasa server: REST channel webhook and tracker events."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+logger = logging.getLogger("supportbot.rasa")
+
+
+class RasaUnavailable(Exception):
+    """Rasa could not be reached or failed; the customer is told, nothing is lost."""
+
+
+class RasaClient:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, *, token: str = "") -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+
+    async def _post(self, path: str, payload: Any, *, params: dict | None = None) -> httpx.Response:
+        last: Exception | None = None
+        for attempt in range(2):  # one retry, on connection errors only
+            try:
+                response = await self.http.post(
+                    f"{self.base_url}{path}", json=payload, params=params
+                )
+            except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
+                last = exc
+                logger.warning("rasa %s attempt %d failed: %r", path, attempt + 1, exc)
+                continue
+            except httpx.HTTPError as exc:  # timeouts: do not resend, the bot may be answering
+                raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            if response.status_code >= 500:
+                raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
+            response.raise_for_status()
+            return response
+        raise RasaUnavailable(f"{type(last).__name__}: {last}")
+
+    async def send(
+        self, *, sender: str, text: str, metadata: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The customer's message through the REST channel; returns Rasa's replies."""
+        response = await self._post(
+            "/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata}
+        )
+        try:
+            return list(response.json())
+        except ValueError as exc:
+            raise RasaUnavailable("Rasa returned invalid JSON") from exc
+
+    async def resume(self, sender: str) -> None:
+        """Un-pauses the Rasa conversation after a person handed it back."""
+        params = {"token": self.token} if self.token else None
+        await self._post(
+            f"/conversations/{sender}/tracker/events", [{"event": "resume"}], params=params
+        )
+
+
+def bot_messages(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa REST output -> our messages: article citations (custom payloads) join the text."""
+    messages: list[dict[str, Any]] = []
+    for reply in replies:
+        custom = reply.get("custom") or {}
+        if reply.get("text"):
+            messages.append(
+                {
+                    "text": reply["text"],
+                    "buttons": [
+                        {"title": b.get("title", ""), "payload": b.get("payload", "")}
+                        for b in reply.get("buttons") or []
+                    ],
+                }
+            )
+        if custom.get("articles") and messages:
+            messages[-1]["articles"] = custom["articles"]
+    return messages

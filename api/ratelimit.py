@@ -1,0 +1,28 @@
+"""Sliding-window rate limits per key (conversation, client IP), per app worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+
+
+class RateLimiter:
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, limit: int, window_s: float = 60.0) -> tuple[bool, float]:
+        """(allowed, seconds until the next slot). Counts the hit only when allowed."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits[key]
+            while hits and hits[0] <= now - window_s:
+                hits.popleft()
+            if len(hits) >= limit:
+                return False, max(0.0, hits[0] + window_s - now)
+            hits.append(now)
+            if len(self._hits) > 100_000:  # forget idle keys
+                for stale in [k for k, v in self._hits.items() if not v or v[-1] < now - window_s]:
+                    del self._hits[stale]
+            return True, 0.0

@@ -1,0 +1,529 @@
+"""Conversation lifecycle: messages, escalation, claim, reply, resolve, hand back to bot.
+
+Every state change writes an activity message into the transcript and emits live events
+(published by the unit of work after commit). Services flush; they never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from handoff.config import HandoffSettings
+from handoff.events import AGENTS, conversation_channel
+from handoff.models import (
+    AGENT,
+    ASSIGNED,
+    BOT,
+    BOT_SENDER,
+    CUSTOMER,
+    INTERNAL,
+    PUBLIC,
+    QUEUED,
+    RESOLVED,
+    SYSTEM,
+    Agent,
+    Conversation,
+    Escalation,
+    Feedback,
+    Message,
+    SuggestionUse,
+)
+from handoff.queue import QueueService
+from handoff.uow import UnitOfWork
+
+REASONS = (
+    "requested",
+    "sensitive_topic",
+    "low_confidence",
+    "no_kb_answer",
+    "negative_feedback",
+    "frustration",
+    "repeated",
+)
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Unauthorized(PermissionError):
+    pass
+
+
+class Conflict(Exception):
+    """The conversation is not in a state that allows this (e.g. claimed by someone else)."""
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def message_out(m: Message, *, agent_view: bool = False) -> dict[str, Any]:
+    """A message as the API returns it (customers never get internal fields)."""
+    out: dict[str, Any] = {
+        "id": m.id,
+        "sender": m.sender,
+        "text": m.text,
+        "created_at": m.created_at.isoformat() if m.created_at else None,
+    }
+    for key in ("articles", "buttons", "kind"):
+        if m.data.get(key):
+            out[key] = m.data[key]
+    if agent_view:
+        out["audience"] = m.audience
+        out["agent_id"] = m.agent_id
+        if m.data.get("suggestion"):
+            out["suggestion"] = m.data["suggestion"]
+    return out
+
+
+class ConversationService:
+    def __init__(self, uow: UnitOfWork, settings: HandoffSettings) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self.settings = settings
+        self.queue = QueueService(self.session, settings)
+
+    # ---- customers --------------------------------------------------------------------
+    def create(self, *, channel: dict[str, Any] | None = None) -> tuple[Conversation, str]:
+        """A new conversation and its secret bearer token (only its hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        conversation = Conversation(
+            id=str(uuid.uuid4()), token_hash=_hash(token), channel=channel or {}
+        )
+        self.session.add(conversation)
+        self.session.flush()
+        return conversation, token
+
+    def get(self, conversation_id: str) -> Conversation:
+        conversation = self.session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        return conversation
+
+    def authorize(self, conversation_id: str, token: str | None) -> Conversation:
+        """The conversation, if ``token`` is its token; another conversation's token fails."""
+        conversation = self.session.get(Conversation, conversation_id)
+        if (
+            conversation is None
+            or not token
+            or not hmac.compare_digest(conversation.token_hash, _hash(token))
+        ):
+            raise Unauthorized("missing or invalid conversation token")
+        return conversation
+
+    def add_customer_message(
+        self, conversation: Conversation, *, text: str, client_message_id: str | None
+    ) -> tuple[Message, bool]:
+        """Stores the message first of all; a repeated client_message_id returns the original."""
+        if client_message_id:
+            existing = self.session.scalars(
+                select(Message).where(
+                    Message.conversation_id == conversation.id,
+                    Message.client_message_id == client_message_id,
+                )
+            ).first()
+            if existing is not None:
+                return existing, True
+        if conversation.status == RESOLVED:
+            self._set_status(conversation, BOT)
+            conversation.channel = {**conversation.channel, "resume_pending": True}
+            self._activity(conversation, "Conversation reopened", "reopened")
+        message = Message(
+            conversation_id=conversation.id,
+            sender=CUSTOMER,
+            text=text,
+            client_message_id=client_message_id,
+        )
+        self.session.add(message)
+        try:
+            with self.session.begin_nested():
+                self.session.flush()
+        except IntegrityError:  # the same client_message_id raced in from a retry
+            existing = self.session.scalars(
+                select(Message).where(
+                    Message.conversation_id == conversation.id,
+                    Message.client_message_id == client_message_id,
+                )
+            ).one()
+            return existing, True
+        conversation.updated_at = datetime.now(UTC)
+        self._emit_message(conversation, message)
+        return message, False
+
+    def add_bot_messages(
+        self,
+        conversation: Conversation,
+        *,
+        reply_to: int,
+        messages: list[dict[str, Any]],
+        sender: str = BOT_SENDER,
+    ) -> list[Message]:
+        stored = []
+        for item in messages:
+            data = {k: item[k] for k in ("articles", "buttons", "kind") if item.get(k)}
+            message = Message(
+                conversation_id=conversation.id,
+                sender=sender,
+                text=item.get("text", ""),
+                reply_to=reply_to,
+                data=data,
+            )
+            self.session.add(message)
+            stored.append(message)
+        self.session.flush()
+        for message in stored:
+            self._emit_message(conversation, message)
+        return stored
+
+    def replies_to(self, message: Message) -> list[Message]:
+        return list(
+            self.session.scalars(
+                select(Message)
+                .where(Message.reply_to == message.id, Message.audience == PUBLIC)
+                .order_by(Message.id)
+            )
+        )
+
+    def transcript(
+        self, conversation: Conversation, *, include_internal: bool = False
+    ) -> list[Message]:
+        query = select(Message).where(Message.conversation_id == conversation.id)
+        if not include_internal:
+            query = query.where(Message.audience == PUBLIC)
+        return list(self.session.scalars(query.order_by(Message.id)))
+
+    def handoff_info(self, conversation: Conversation) -> dict[str, Any] | None:
+        """What the customer is told while a person owns (or will own) the conversation."""
+        if conversation.status not in (QUEUED, ASSIGNED):
+            return None
+        position = self.queue.position(conversation)
+        online = self.queue.agents_online()
+        return {
+            "reason": conversation.reason,
+            "position": position,
+            "expected_wait_s": self.queue.expected_wait_s(position) if online else None,
+            "agents_online": online > 0,
+            "email_on_file": bool(conversation.customer_email),
+        }
+
+    def feedback(self, conversation: Conversation, *, message_id: int, helpful: bool) -> Feedback:
+        message = self.session.get(Message, message_id)
+        if (
+            message is None
+            or message.conversation_id != conversation.id
+            or message.sender != BOT_SENDER
+        ):
+            raise NotFound("no bot answer with that id in this conversation")
+        row = self.session.scalars(
+            select(Feedback).where(Feedback.message_id == message_id)
+        ).first()
+        if row is None:
+            row = Feedback(conversation_id=conversation.id, message_id=message_id, helpful=helpful)
+            self.session.add(row)
+        row.helpful = helpful
+        self.session.flush()
+        return row
+
+    def csat(self, conversation: Conversation, *, score: int, comment: str | None) -> None:
+        if conversation.status != RESOLVED:
+            raise Conflict("the conversation can be rated once it is resolved")
+        conversation.csat_score = score
+        conversation.csat_comment = comment
+        self._activity(
+            conversation, f"Customer rated the conversation {score}/5", "csat", internal=True
+        )
+
+    def leave_email(self, conversation: Conversation, *, email: str) -> None:
+        conversation.customer_email = email
+        self._activity(conversation, "Customer left an email address for a reply", "email_left")
+        self.uow.emit(AGENTS, {"type": "conversation.updated", "conversation_id": conversation.id})
+
+    # ---- escalation and queue ----------------------------------------------------------
+    def escalate(
+        self, conversation_id: str, *, reason: str, context: dict[str, Any]
+    ) -> tuple[Conversation, Escalation, bool]:
+        """Queues the conversation for a person; idempotent while it is queued or assigned."""
+        if reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}; one of {', '.join(REASONS)}")
+        now = datetime.now(UTC)
+        priority = self.settings.priorities.get(reason, 0)
+        # A conditional update is atomic on SQLite and PostgreSQL alike: of two concurrent
+        # escalations of one conversation, only one moves it to the queue.
+        moved = self.session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.status.in_((BOT, RESOLVED)))
+            .values(
+                status=QUEUED,
+                reason=reason,
+                priority=priority,
+                queued_at=now,
+                assigned_agent_id=None,
+                assigned_at=None,
+                resolved_at=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        conversation = self.get(conversation_id)
+        self.session.refresh(conversation)
+        if moved != 1:
+            return conversation, self._open_escalation(conversation), False
+        escalation = Escalation(
+            conversation_id=conversation.id,
+            reason=reason,
+            priority=priority,
+            context=context,
+            created_at=now,
+        )
+        self.session.add(escalation)
+        self._activity(
+            conversation, "Conversation handed to the support team", "escalated", reason=reason
+        )
+        self.session.flush()
+        self.uow.emit(
+            AGENTS,
+            {
+                "type": "queue.escalated",
+                "conversation_id": conversation.id,
+                "reason": reason,
+                "priority": priority,
+            },
+        )
+        return conversation, escalation, True
+
+    def _open_escalation(self, conversation: Conversation) -> Escalation:
+        return self.session.scalars(
+            select(Escalation)
+            .where(Escalation.conversation_id == conversation.id, Escalation.closed_at.is_(None))
+            .order_by(Escalation.id.desc())
+        ).first()
+
+    def escalation(self, conversation: Conversation) -> Escalation | None:
+        """The open escalation, or the latest one."""
+        return self.session.scalars(
+            select(Escalation)
+            .where(Escalation.conversation_id == conversation.id)
+            .order_by(Escalation.id.desc())
+        ).first()
+
+    def claim(self, conversation_id: str, *, agent: Agent) -> Conversation:
+        """Atomic: of two agents claiming at once, exactly one wins; the other gets Conflict."""
+        now = datetime.now(UTC)
+        result = self.session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.status == QUEUED)
+            .values(status=ASSIGNED, assigned_agent_id=agent.id, assigned_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            conversation = self.session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise NotFound(f"no conversation {conversation_id}")
+            raise Conflict(f"conversation is {conversation.status}, not queued")
+        conversation = self.session.get(Conversation, conversation_id)
+        self.session.refresh(conversation)
+        escalation = self._open_escalation(conversation)
+        if escalation is not None and escalation.claimed_at is None:
+            escalation.claimed_at = now
+            escalation.claimed_by = agent.id
+        self._activity(
+            conversation, f"{agent.name} joined the conversation", "claimed", agent_id=agent.id
+        )
+        self._emit_status(conversation)
+        self.uow.emit(
+            AGENTS,
+            {"type": "queue.claimed", "conversation_id": conversation_id, "agent_id": agent.id},
+        )
+        return conversation
+
+    def _require_owner(self, conversation: Conversation, agent: Agent) -> None:
+        if conversation.status != ASSIGNED:
+            raise Conflict(f"conversation is {conversation.status}, not assigned")
+        if conversation.assigned_agent_id != agent.id and agent.role != "admin":
+            raise Conflict("conversation is assigned to another agent")
+
+    def agent_message(
+        self,
+        conversation: Conversation,
+        *,
+        agent: Agent,
+        text: str,
+        internal: bool = False,
+        suggestion: dict[str, str] | None = None,
+    ) -> Message:
+        """A reply the customer sees live, or an internal note only agents see."""
+        if not internal:
+            self._require_owner(conversation, agent)
+        data: dict[str, Any] = {}
+        if suggestion:
+            data["suggestion"] = suggestion
+        message = Message(
+            conversation_id=conversation.id,
+            sender=AGENT,
+            audience=INTERNAL if internal else PUBLIC,
+            text=text,
+            agent_id=agent.id,
+            data=data,
+        )
+        self.session.add(message)
+        self.session.flush()
+        if suggestion:
+            self.session.add(
+                SuggestionUse(
+                    conversation_id=conversation.id,
+                    agent_id=agent.id,
+                    source=suggestion["source"],
+                    ref=suggestion["ref"],
+                    action=suggestion["action"],
+                    message_id=message.id,
+                )
+            )
+        conversation.updated_at = datetime.now(UTC)
+        self._emit_message(conversation, message)
+        return message
+
+    def record_suggestion(
+        self, conversation: Conversation, *, agent: Agent, source: str, ref: str, action: str
+    ) -> None:
+        self.session.add(
+            SuggestionUse(
+                conversation_id=conversation.id,
+                agent_id=agent.id,
+                source=source,
+                ref=ref,
+                action=action,
+            )
+        )
+
+    def release(
+        self, conversation: Conversation, *, agent: Agent, to_agent: Agent | None = None
+    ) -> None:
+        """Back to the queue (keeping its place), or straight to another agent."""
+        self._require_owner(conversation, agent)
+        if to_agent is not None:
+            conversation.assigned_agent_id = to_agent.id
+            conversation.assigned_at = datetime.now(UTC)
+            self._activity(
+                conversation,
+                f"{to_agent.name} took over the conversation",
+                "reassigned",
+                agent_id=to_agent.id,
+            )
+        else:
+            conversation.assigned_agent_id = None
+            conversation.assigned_at = None
+            self._set_status(conversation, QUEUED)
+            self._activity(conversation, "Conversation returned to the queue", "released")
+        self._emit_status(conversation)
+        self.uow.emit(AGENTS, {"type": "queue.released", "conversation_id": conversation.id})
+
+    def resolve(self, conversation: Conversation, *, agent: Agent) -> None:
+        """Ends the conversation and asks the customer to rate it."""
+        if conversation.status not in (QUEUED, ASSIGNED):
+            raise Conflict(f"conversation is {conversation.status}")
+        if conversation.status == ASSIGNED:
+            self._require_owner(conversation, agent)
+        self._close(conversation, RESOLVED)
+        conversation.resolved_at = datetime.now(UTC)
+        self._activity(conversation, "Conversation resolved", "resolved", agent_id=agent.id)
+        self._system_prompt(
+            conversation,
+            "How did we do? Rate this conversation from 1 (poor) to 5 (great).",
+            kind="csat_prompt",
+        )
+
+    def return_to_bot(self, conversation: Conversation, *, agent: Agent) -> None:
+        """The assistant takes over again (the Rasa conversation is resumed by the caller)."""
+        if conversation.status not in (QUEUED, ASSIGNED):
+            raise Conflict(f"conversation is {conversation.status}")
+        if conversation.status == ASSIGNED:
+            self._require_owner(conversation, agent)
+        self._close(conversation, BOT)
+        self._activity(
+            conversation,
+            "The assistant is back in the conversation",
+            "returned_to_bot",
+            agent_id=agent.id,
+        )
+
+    def mark_resumed(self, conversation: Conversation) -> None:
+        conversation.channel = {
+            k: v for k, v in conversation.channel.items() if k != "resume_pending"
+        }
+
+    def _close(self, conversation: Conversation, status: str) -> None:
+        escalation = self._open_escalation(conversation)
+        if escalation is not None:
+            escalation.closed_at = datetime.now(UTC)
+        conversation.assigned_agent_id = None if status == BOT else conversation.assigned_agent_id
+        conversation.channel = {**conversation.channel, "resume_pending": True}
+        self._set_status(conversation, status)
+        self._emit_status(conversation)
+        self.uow.emit(
+            AGENTS,
+            {"type": "conversation.closed", "conversation_id": conversation.id, "status": status},
+        )
+
+    # ---- helpers -----------------------------------------------------------------------
+    def _set_status(self, conversation: Conversation, status: str) -> None:
+        conversation.status = status
+        conversation.updated_at = datetime.now(UTC)
+
+    def _activity(
+        self,
+        conversation: Conversation,
+        text: str,
+        kind: str,
+        *,
+        internal: bool = False,
+        **data: Any,
+    ) -> None:
+        message = Message(
+            conversation_id=conversation.id,
+            sender=SYSTEM,
+            audience=INTERNAL if internal else PUBLIC,
+            text=text,
+            agent_id=data.pop("agent_id", None),
+            data={"kind": kind, **data},
+        )
+        self.session.add(message)
+        self.session.flush()
+        self._emit_message(conversation, message)
+
+    def _system_prompt(self, conversation: Conversation, text: str, *, kind: str) -> None:
+        self._activity(conversation, text, kind)
+
+    def _emit_message(self, conversation: Conversation, message: Message) -> None:
+        if message.audience == PUBLIC:
+            self.uow.emit(
+                conversation_channel(conversation.id),
+                {
+                    "type": "message",
+                    "conversation_id": conversation.id,
+                    "message": message_out(message),
+                },
+            )
+        self.uow.emit(
+            AGENTS,
+            {
+                "type": "message",
+                "conversation_id": conversation.id,
+                "status": conversation.status,
+                "message": message_out(message, agent_view=True),
+            },
+        )
+
+    def _emit_status(self, conversation: Conversation) -> None:
+        self.uow.emit(
+            conversation_channel(conversation.id),
+            {"type": "status", "conversation_id": conversation.id, "status": conversation.status},
+        )

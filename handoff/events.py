@@ -1,0 +1,155 @@
+"""Live events: in-process fan-out by default, Redis pub/sub when REDIS_URL is set.
+
+Channels: ``conversation:<id>`` (the customer's widget) and ``agents`` (every agent console).
+Publishing is safe from worker threads (sync routes) and from the event loop; events are
+published only after the transaction that produced them committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+logger = logging.getLogger("supportbot.events")
+
+AGENTS = "agents"
+QUEUE_SIZE = 1000
+
+
+def conversation_channel(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+class EventBus:
+    """In-process fan-out to asyncio queues (one app worker)."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+
+    async def stop(self) -> None:
+        return None
+
+    def publish(self, channel: str, event: dict[str, Any]) -> None:
+        """Delivers ``event`` to every subscriber of ``channel`` (any thread)."""
+        self._deliver(channel, event)
+
+    def _deliver(self, channel: str, event: dict[str, Any]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        for queue in list(self._subscribers.get(channel, ())):
+            loop.call_soon_threadsafe(_put, queue, event)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, *channels: str) -> AsyncIterator[asyncio.Queue]:
+        queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
+        for channel in channels:
+            self._subscribers[channel].add(queue)
+        try:
+            yield queue
+        finally:
+            for channel in channels:
+                self._subscribers[channel].discard(queue)
+
+
+def _put(queue: asyncio.Queue, event: dict[str, Any]) -> None:
+    try:
+        queue.put_nowait(event)
+    except asyncio.QueueFull:  # a stalled client; it reloads the transcript on reconnect
+        logger.warning("dropping live event for a slow subscriber")
+
+
+class RedisEventBus(EventBus):
+    """Publishes through Redis so every app worker's subscribers get every event."""
+
+    PREFIX = "supportbot:"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import redis
+
+        self.url = url
+        self._redis = redis.Redis.from_url(url)
+        self._task: asyncio.Task | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        await super().start()
+        self._redis.ping()  # fail at startup, not on the first event
+        self._task = asyncio.create_task(self._listen())
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._redis.close()
+
+    def publish(self, channel: str, event: dict[str, Any]) -> None:
+        self._redis.publish(self.PREFIX + channel, json.dumps(event, default=str))
+
+    async def _listen(self) -> None:
+        import redis.asyncio as aioredis
+
+        while True:
+            client = aioredis.Redis.from_url(self.url)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.psubscribe(self.PREFIX + "*")
+                    self._ready.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") != "pmessage":
+                            continue
+                        channel = message["channel"].decode().removeprefix(self.PREFIX)
+                        self._deliver(channel, json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # reconnect after a Redis outage
+                logger.warning("redis event listener: %r; reconnecting", exc)
+                await asyncio.sleep(1)
+            finally:
+                await client.aclose()
+
+
+def make_bus(redis_url: str) -> EventBus:
+    return RedisEventBus(redis_url) if redis_url else EventBus()
+
+
+async def stream(websocket, bus: EventBus, channel: str, hello: dict[str, Any]) -> None:  # noqa: ANN001
+    """Sends every event on ``channel`` to an accepted WebSocket until the client leaves."""
+    from starlette.websockets import WebSocketDisconnect
+
+    async def drain() -> None:  # reads (and ignores) client frames until it goes away
+        try:
+            while True:
+                await websocket.receive_text()
+        except WebSocketDisconnect:
+            return
+
+    async with bus.subscribe(channel) as queue:
+        await websocket.send_json(hello)
+        receiver = asyncio.create_task(drain())
+        try:
+            while not receiver.done():
+                getter = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, receiver}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter in done:
+                    await websocket.send_json(getter.result())
+                else:
+                    getter.cancel()
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            receiver.cancel()

@@ -1,0 +1,388 @@
+"""Agent API: login, live queue, claim, reply, notes, release, resolve, return to bot,
+suggested answers; and the escalation endpoint the Rasa action server calls."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import (
+    APIRouter,
+    HTTPException,
+    Request,
+    Response,
+    WebSocket,
+    status,
+)
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from handoff.agents import AgentService
+from handoff.conversations import REASONS, Conflict, ConversationService, NotFound, message_out
+from handoff.deps import (
+    SESSION_COOKIE,
+    AgentOnDuty,
+    CurrentAgent,
+    ServiceAuth,
+    UowDep,
+    app_state,
+    bearer,
+    websocket_agent,
+)
+from handoff.events import AGENTS, stream
+from handoff.models import Agent, Conversation
+from handoff.suggestions import suggest
+
+logger = logging.getLogger("supportbot.handoff")
+router = APIRouter(tags=["handoff"])
+
+
+# ---- schemas ------------------------------------------------------------------------------
+class LoginIn(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1000)
+
+
+class AgentOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+
+
+class LoginOut(BaseModel):
+    token: str
+    agent: AgentOut
+
+
+class EscalationIn(BaseModel):
+    """What the action server sends: the reason and what the bot understood."""
+
+    conversation_id: str = Field(max_length=64)
+    reason: Literal[REASONS]  # type: ignore[valid-type]
+    intent: str | None = None
+    topic_intent: str | None = None
+    last_message: str | None = Field(None, max_length=4000)
+    nlu_history: list[dict[str, Any]] = Field(default_factory=list, max_length=500)
+    articles_tried: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
+    entities: dict[str, Any] = Field(default_factory=dict)
+
+
+class SuggestionRef(BaseModel):
+    source: Literal["kb", "past_reply"]
+    ref: str = Field(max_length=120)
+    action: Literal["used", "edited", "ignored"]
+
+
+class AgentMessageIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    internal: bool = False
+    suggestion: SuggestionRef | None = None
+
+
+class ReleaseIn(BaseModel):
+    to_agent_id: int | None = None
+
+
+def _agent_out(agent: Agent) -> AgentOut:
+    return AgentOut(id=agent.id, email=agent.email, name=agent.name, role=agent.role)
+
+
+def _service(uow, request: Request) -> ConversationService:  # noqa: ANN001
+    return ConversationService(uow, app_state(request).handoff)
+
+
+def _load(service: ConversationService, conversation_id: str) -> Conversation:
+    try:
+        return service.get(conversation_id)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _summary(service: ConversationService, conversation: Conversation) -> dict[str, Any]:
+    escalation = service.escalation(conversation)
+    context = escalation.context if escalation else {}
+    last = next(
+        (m for m in reversed(service.transcript(conversation)) if m.sender == "customer"), None
+    )
+    queued_at = _aware(conversation.queued_at)
+    return {
+        "conversation_id": conversation.id,
+        "status": conversation.status,
+        "reason": conversation.reason,
+        "priority": conversation.priority,
+        "queued_at": queued_at.isoformat() if queued_at else None,
+        "wait_s": round((datetime.now(UTC) - queued_at).total_seconds()) if queued_at else None,
+        "assigned_agent_id": conversation.assigned_agent_id,
+        "topic_intent": context.get("topic_intent"),
+        "last_customer_message": last.text if last else None,
+        "customer_email": conversation.customer_email,
+    }
+
+
+# ---- auth ---------------------------------------------------------------------------------
+@router.post("/api/auth/login", response_model=LoginOut)
+def login(body: LoginIn, uow: UowDep, request: Request, response: Response) -> LoginOut:
+    """Agent login: returns a bearer token and sets the console's session cookie."""
+    state = app_state(request)
+    allowed, retry = state.limiter.allow(
+        f"login:{request.client.host if request.client else ''}",
+        state.handoff.login_attempts_per_minute,
+    )
+    if not allowed:
+        raise HTTPException(
+            429, "too many login attempts", headers={"Retry-After": str(round(retry) + 1)}
+        )
+    agents = AgentService(uow.session)
+    agent = agents.authenticate(email=body.email, password=body.password)
+    if agent is None:
+        raise HTTPException(401, "wrong email or password")
+    token = agents.issue_token(agent, ttl_hours=state.handoff.agent_token_ttl_hours)
+    agents.for_token(token)  # marks the agent online
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=state.settings.environment.value in ("staging", "production"),
+        max_age=state.handoff.agent_token_ttl_hours * 3600,
+    )
+    return LoginOut(token=token, agent=_agent_out(agent))
+
+
+@router.post("/api/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(agent: CurrentAgent, uow: UowDep, request: Request, response: Response) -> None:
+    """Ends this session; the agent no longer counts as online."""
+    token = bearer(request.headers.get("authorization")) or request.cookies.get(SESSION_COOKIE)
+    agents = AgentService(uow.session)
+    if token:
+        agents.revoke(token)
+    agents.set_offline(agent.id)
+    response.delete_cookie(SESSION_COOKIE)
+
+
+@router.get("/api/auth/me", response_model=AgentOut)
+def me(agent: CurrentAgent) -> AgentOut:
+    """The logged-in agent."""
+    return _agent_out(agent)
+
+
+# ---- escalations (service token) ------------------------------------------------------------
+@router.post("/api/handoff/escalations", dependencies=[ServiceAuth])
+def create_escalation(
+    body: EscalationIn, uow: UowDep, request: Request, response: Response
+) -> dict[str, Any]:
+    """Queues a conversation for a person (idempotent per open handoff)."""
+    service = _service(uow, request)
+    context = body.model_dump(exclude={"conversation_id", "reason"})
+    try:
+        conversation, escalation, created = service.escalate(
+            body.conversation_id, reason=body.reason, context=context
+        )
+    except NotFound as exc:
+        raise HTTPException(404, f"{exc} (conversations start at POST /api/conversations)") from exc
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    info = service.handoff_info(conversation) or {}
+    return {
+        "conversation_id": conversation.id,
+        "status": conversation.status,
+        "reason": conversation.reason,
+        "priority": conversation.priority,
+        "created": created,
+        **{k: info.get(k) for k in ("position", "expected_wait_s", "agents_online")},
+    }
+
+
+# ---- queue and conversations (agents) -----------------------------------------------------
+@router.get("/api/handoff/queue")
+def queue(agent: AgentOnDuty, uow: UowDep, request: Request) -> dict[str, Any]:
+    """Waiting conversations (priority, then longest wait) and the agent's own."""
+    service = _service(uow, request)
+    mine = uow.session.query(Conversation).filter(
+        Conversation.status == "assigned", Conversation.assigned_agent_id == agent.id
+    )
+    return {
+        "queued": [_summary(service, c) for c in service.queue.queued()],
+        "mine": [_summary(service, c) for c in mine],
+        "agents_online": service.queue.agents_online(),
+    }
+
+
+@router.get("/api/handoff/conversations/{conversation_id}")
+def conversation_detail(
+    conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
+) -> dict[str, Any]:
+    """Full transcript with internal notes, and what the bot understood."""
+    service = _service(uow, request)
+    conversation = _load(service, conversation_id)
+    escalation = service.escalation(conversation)
+    return {
+        **_summary(service, conversation),
+        "csat_score": conversation.csat_score,
+        "escalation": None
+        if escalation is None
+        else {
+            "reason": escalation.reason,
+            "priority": escalation.priority,
+            "context": escalation.context,
+            "created_at": escalation.created_at.isoformat(),
+        },
+        "messages": [
+            message_out(m, agent_view=True)
+            for m in service.transcript(conversation, include_internal=True)
+        ],
+    }
+
+
+def _transition(request: Request, uow, conversation_id: str, fn) -> dict[str, Any]:  # noqa: ANN001
+    service = _service(uow, request)
+    conversation = _load(service, conversation_id)
+    try:
+        fn(service, conversation)
+    except Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    uow.session.flush()
+    return _summary(service, conversation)
+
+
+@router.post("/api/handoff/conversations/{conversation_id}/claim")
+def claim(
+    conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
+) -> dict[str, Any]:
+    """Takes a queued conversation; 409 if another agent got it first."""
+    service = _service(uow, request)
+    try:
+        conversation = service.claim(conversation_id, agent=agent)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return _summary(service, conversation)
+
+
+@router.post("/api/handoff/conversations/{conversation_id}/messages", status_code=201)
+def agent_message(
+    conversation_id: str, body: AgentMessageIn, agent: AgentOnDuty, uow: UowDep, request: Request
+) -> dict[str, Any]:
+    """A reply the customer sees live, or an internal note (internal=true)."""
+    service = _service(uow, request)
+    conversation = _load(service, conversation_id)
+    try:
+        message = service.agent_message(
+            conversation,
+            agent=agent,
+            text=body.text,
+            internal=body.internal,
+            suggestion=body.suggestion.model_dump() if body.suggestion else None,
+        )
+    except Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return message_out(message, agent_view=True)
+
+
+@router.post("/api/handoff/conversations/{conversation_id}/release")
+def release(
+    conversation_id: str,
+    agent: AgentOnDuty,
+    uow: UowDep,
+    request: Request,
+    body: ReleaseIn | None = None,
+) -> dict[str, Any]:
+    """Back to the queue, or (to_agent_id) straight to a colleague."""
+    to_agent = None
+    if body and body.to_agent_id is not None:
+        to_agent = uow.session.get(Agent, body.to_agent_id)
+        if to_agent is None or not to_agent.is_active or to_agent.role not in ("agent", "admin"):
+            raise HTTPException(422, "to_agent_id is not an active agent")
+    return _transition(
+        request, uow, conversation_id, lambda s, c: s.release(c, agent=agent, to_agent=to_agent)
+    )
+
+
+@router.post("/api/handoff/conversations/{conversation_id}/resolve")
+def resolve(
+    conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
+) -> dict[str, Any]:
+    """Ends the conversation; the customer is asked to rate it."""
+    return _transition(request, uow, conversation_id, lambda s, c: s.resolve(c, agent=agent))
+
+
+@router.post("/api/handoff/conversations/{conversation_id}/return-to-bot")
+async def return_to_bot(conversation_id: str, request: Request) -> dict[str, Any]:
+    """Hands the conversation back to the assistant and resumes the Rasa conversation."""
+    state = app_state(request)
+    token = bearer(request.headers.get("authorization")) or request.cookies.get(SESSION_COOKIE)
+
+    def transition() -> dict[str, Any]:
+        from handoff.uow import unit_of_work
+
+        with unit_of_work(state.sessions, state.bus) as uow:
+            agent = AgentService(uow.session).for_token(token) if token else None
+            if agent is None:
+                raise HTTPException(
+                    401, "agent login required", headers={"WWW-Authenticate": "Bearer"}
+                )
+            if agent.role not in ("agent", "admin"):
+                raise HTTPException(403, "requires role agent or admin")
+            return _transition(
+                request, uow, conversation_id, lambda s, c: s.return_to_bot(c, agent=agent)
+            )
+
+    summary = await run_in_threadpool(transition)
+    try:
+        await state.rasa.resume(conversation_id)
+    except Exception as exc:  # noqa: BLE001 - the gateway resumes before the next message
+        logger.warning("Rasa resume for %s deferred: %r", conversation_id, exc)
+        return {**summary, "rasa_resumed": False}
+
+    def mark() -> None:
+        from handoff.uow import unit_of_work
+
+        with unit_of_work(state.sessions, state.bus) as uow:
+            service = _service(uow, request)
+            service.mark_resumed(service.get(conversation_id))
+
+    await run_in_threadpool(mark)
+    return {**summary, "rasa_resumed": True}
+
+
+@router.get("/api/handoff/conversations/{conversation_id}/suggestions")
+def suggestions(
+    conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
+) -> dict[str, Any]:
+    """Help-center passages and past agent replies for the latest customer message."""
+    service = _service(uow, request)
+    conversation = _load(service, conversation_id)
+    return suggest(uow.session, app_state(request), conversation)
+
+
+@router.post("/api/handoff/conversations/{conversation_id}/suggestions/feedback", status_code=204)
+def suggestion_feedback(
+    conversation_id: str, body: SuggestionRef, agent: AgentOnDuty, uow: UowDep, request: Request
+) -> None:
+    """Records that a shown suggestion was ignored (used/edited come with the reply)."""
+    service = _service(uow, request)
+    conversation = _load(service, conversation_id)
+    service.record_suggestion(
+        conversation, agent=agent, source=body.source, ref=body.ref, action=body.action
+    )
+
+
+# ---- live console -----------------------------------------------------------------------
+@router.websocket("/api/handoff/ws")
+async def agents_ws(websocket: WebSocket) -> None:
+    """Live queue and message events for the agent console (?token= or session cookie)."""
+    state = websocket.app.state.supportbot
+    agent = await run_in_threadpool(websocket_agent, websocket)
+    if agent is None or agent.role not in ("agent", "admin"):
+        await websocket.close(code=4401)
+        return
+    await websocket.accept()
+    await stream(websocket, state.bus, AGENTS, {"type": "ready", "agent_id": agent.id})

@@ -1,0 +1,39 @@
+"""Unit of work: one transaction plus the live events it produced, published after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from handoff.events import EventBus
+
+
+@dataclass
+class UnitOfWork:
+    session: Session
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def emit(self, channel: str, event: dict[str, Any]) -> None:
+        """Queues a live event; it is sent only if the transaction commits."""
+        self.events.append((channel, event))
+
+
+@contextmanager
+def unit_of_work(sessions: sessionmaker[Session], bus: EventBus) -> Iterator[UnitOfWork]:
+    """The one place handoff work commits; subscribers never see uncommitted state."""
+    session = sessions()
+    uow = UnitOfWork(session)
+    try:
+        yield uow
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    for channel, event in uow.events:
+        bus.publish(channel, event)
