@@ -24,6 +24,7 @@ class Stack:
     rasa_url: str
     actions_url: str
     var_dir: Path
+    env: dict
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +46,7 @@ def stack(tmp_path_factory) -> Stack:
         SUPPORTBOT_RASA_URL=rasa_url,
         SUPPORTBOT_PUBLIC_BASE_URL=app_url,
         SUPPORTBOT_SERVICE_TOKEN="e2e-service-token",
+        SUPPORTBOT_HANDOFF_BUSINESS_HOURS="mon-sun 00:00-24:00",
     )
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
     with (
@@ -102,4 +104,4 @@ def stack(tmp_path_factory) -> Stack:
             work,
         ),
     ):
-        yield Stack(app_url, rasa_url, f"http://127.0.0.1:{actions_port}", var)
+        yield Stack(app_url, rasa_url, f"http://127.0.0.1:{actions_port}", var, env)

@@ -61,9 +61,9 @@ def test_out_of_scope_is_declined_politely(stack):
     assert "only help with Northpeak" in texts(reply)
 
 
-def test_handoff_without_the_handoff_service_tells_the_customer(stack):
-    # The escalation endpoint belongs to the handoff service; until it answers, the customer
-    # is told how to reach support and the bot keeps listening.
+def test_handoff_for_a_conversation_the_app_does_not_know_tells_the_customer(stack):
+    # Talking to Rasa directly (not through the app's gateway): the escalation is refused,
+    # so the customer is told how to reach support and the bot keeps listening.
     sender = f"e2e-{uuid.uuid4()}"
     reply = say(stack, sender, "I want to speak to a real person")
     assert "couldn't reach our support team" in texts(reply)
