@@ -24,25 +24,48 @@ def app(stack):
 
 def test_customer_to_agent_and_back(stack, app):
     created = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "supportbot"), "agents", "create", "--email", "maya@northpeak.example",
-         "--name", "Maya", "--role", "agent", "--password", "e2e-password-123"],
-        env=stack.env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            str(ROOT / ".venv" / "bin" / "supportbot"),
+            "agents",
+            "create",
+            "--email",
+            "maya@northpeak.example",
+            "--name",
+            "Maya",
+            "--role",
+            "agent",
+            "--password",
+            "e2e-password-123",
+        ],
+        env=stack.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert created.returncode == 0, created.stderr
-    token = app.post("/api/auth/login", json={"email": "maya@northpeak.example", "password": "e2e-password-123"})
+    token = app.post(
+        "/api/auth/login", json={"email": "maya@northpeak.example", "password": "e2e-password-123"}
+    )
     agent = {"Authorization": f"Bearer {token.json()['token']}"}
 
     conv = app.post("/api/conversations", json={"metadata": {"page": "/orders"}}).json()
     cid, customer = conv["conversation_id"], {"Authorization": f"Bearer {conv['token']}"}
 
-    answer = app.post(f"/api/conversations/{cid}/messages", headers=customer,
-                      json={"text": "how many days do I have to return something?", "client_message_id": "c1"}).json()
+    answer = app.post(
+        f"/api/conversations/{cid}/messages",
+        headers=customer,
+        json={"text": "how many days do I have to return something?", "client_message_id": "c1"},
+    ).json()
     assert answer["status"] == "bot"
     assert "60 days" in answer["messages"][0]["text"]
     assert answer["messages"][0]["articles"][0]["url"].startswith(stack.app_url + "/help/")
 
-    handoff = app.post(f"/api/conversations/{cid}/messages", headers=customer,
-                       json={"text": "I want to talk to a real person please", "client_message_id": "c2"}).json()
+    handoff = app.post(
+        f"/api/conversations/{cid}/messages",
+        headers=customer,
+        json={"text": "I want to talk to a real person please", "client_message_id": "c2"},
+    ).json()
     assert handoff["status"] == "queued"
     assert handoff["handoff"]["reason"] == "requested"
     assert handoff["handoff"]["position"] == 1 and handoff["handoff"]["agents_online"] is True
@@ -56,30 +79,52 @@ def test_customer_to_agent_and_back(stack, app):
     history = detail["escalation"]["context"]["nlu_history"]
     assert [t["intent"] for t in history] == ["returns_refunds", "request_human"]
     assert detail["escalation"]["context"]["articles_tried"][0]["shown"] is True
-    suggestions = app.get(f"/api/handoff/conversations/{cid}/suggestions", headers=agent).json()["suggestions"]
+    suggestions = app.get(f"/api/handoff/conversations/{cid}/suggestions", headers=agent).json()[
+        "suggestions"
+    ]
     assert suggestions and suggestions[0]["source"] == "kb"
 
-    ws_url = stack.app_url.replace("http", "ws") + f"/api/conversations/{cid}/ws?token={conv['token']}"
+    ws_url = (
+        stack.app_url.replace("http", "ws") + f"/api/conversations/{cid}/ws?token={conv['token']}"
+    )
     with connect(ws_url, open_timeout=10) as widget:
         assert json.loads(widget.recv(timeout=10))["type"] == "ready"
         assert app.post(f"/api/handoff/conversations/{cid}/claim", headers=agent).status_code == 200
         # While a person owns the conversation the bot stays silent.
-        quiet = app.post(f"/api/conversations/{cid}/messages", headers=customer, json={"text": "hello?"}).json()
+        quiet = app.post(
+            f"/api/conversations/{cid}/messages", headers=customer, json={"text": "hello?"}
+        ).json()
         assert quiet["messages"] == [] and quiet["status"] == "assigned"
-        app.post(f"/api/handoff/conversations/{cid}/messages", headers=agent,
-                 json={"text": "Hi, I'm Maya. Which item would you like to return?"})
+        app.post(
+            f"/api/handoff/conversations/{cid}/messages",
+            headers=agent,
+            json={"text": "Hi, I'm Maya. Which item would you like to return?"},
+        )
         received = []
         while not any(e.get("message", {}).get("sender") == "agent" for e in received):
             received.append(json.loads(widget.recv(timeout=10)))
-        assert received[-1]["message"]["text"] == "Hi, I'm Maya. Which item would you like to return?"
+        assert (
+            received[-1]["message"]["text"] == "Hi, I'm Maya. Which item would you like to return?"
+        )
 
-    assert app.post(f"/api/handoff/conversations/{cid}/resolve", headers=agent).json()["status"] == "resolved"
-    assert app.post(f"/api/conversations/{cid}/csat", headers=customer, json={"score": 5}).status_code == 204
+    assert (
+        app.post(f"/api/handoff/conversations/{cid}/resolve", headers=agent).json()["status"]
+        == "resolved"
+    )
+    assert (
+        app.post(f"/api/conversations/{cid}/csat", headers=customer, json={"score": 5}).status_code
+        == 204
+    )
     transcript = app.get(f"/api/conversations/{cid}", headers=customer).json()
     senders = [m["sender"] for m in transcript["messages"]]
-    assert senders.count("customer") == 3 and "agent" in senders and transcript["status"] == "resolved"
+    assert (
+        senders.count("customer") == 3 and "agent" in senders and transcript["status"] == "resolved"
+    )
 
     # Retrying the first message returns the original answer, stored once.
-    again = app.post(f"/api/conversations/{cid}/messages", headers=customer,
-                     json={"text": "how many days do I have to return something?", "client_message_id": "c1"}).json()
+    again = app.post(
+        f"/api/conversations/{cid}/messages",
+        headers=customer,
+        json={"text": "how many days do I have to return something?", "client_message_id": "c1"},
+    ).json()
     assert again["messages"][0]["text"] == answer["messages"][0]["text"]
