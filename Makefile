@@ -122,8 +122,12 @@ bench-kb: $(VENV)/.installed ## retrieval Recall@k/MRR, answer threshold, search
 	@$(VENV)/bin/python -m bench.kb
 
 .PHONY: bench
-bench: bench-nlu bench-kb ## all benchmarks except CLINC150 (see bench-nlu-clinc)
+bench: bench-nlu bench-kb bench-handoff ## all benchmarks except CLINC150 (see bench-nlu-clinc)
 
 .PHONY: clean
 clean: ## remove generated models, indexes and databases (keeps the environments)
 	rm -rf models var
+
+.PHONY: bench-handoff
+bench-handoff: $(VENV)/.installed ## live-push latency and claim throughput on SQLite, PostgreSQL, PostgreSQL+Redis
+	@$(VENV)/bin/python -m bench.handoff
