@@ -25,7 +25,8 @@ def get_session(state: StateDep) -> Iterator[Session]:
     yield from session_scope(state.sessions)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": committed before the response is sent, so a read right after a write sees it.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_search(state: StateDep) -> SearchEngine:

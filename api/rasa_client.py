@@ -33,9 +33,8 @@ class RasaClient:
                 continue
             except httpx.HTTPError as exc:  # timeouts: do not resend, the bot may be answering
                 raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
-            if response.status_code >= 500:
+            if response.status_code >= 400:  # 401 (token), 404, 5xx: all mean "no bot answer"
                 raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
-            response.raise_for_status()
             return response
         raise RasaUnavailable(f"{type(last).__name__}: {last}")
 

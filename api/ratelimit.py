@@ -10,7 +10,9 @@ from collections import defaultdict, deque
 class RateLimiter:
     def __init__(self) -> None:
         self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._windows: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._next_sweep = 0.0
 
     def allow(self, key: str, limit: int, window_s: float = 60.0) -> tuple[bool, float]:
         """(allowed, seconds until the next slot). Counts the hit only when allowed."""
@@ -22,7 +24,14 @@ class RateLimiter:
             if len(hits) >= limit:
                 return False, max(0.0, hits[0] + window_s - now)
             hits.append(now)
-            if len(self._hits) > 100_000:  # forget idle keys
-                for stale in [k for k, v in self._hits.items() if not v or v[-1] < now - window_s]:
+            self._windows[key] = window_s
+            if now >= self._next_sweep:  # forget idle keys, each after its own window
+                self._next_sweep = now + 60
+                for stale in [
+                    k
+                    for k, v in self._hits.items()
+                    if not v or v[-1] < now - self._windows.get(k, 60)
+                ]:
                     del self._hits[stale]
+                    self._windows.pop(stale, None)
             return True, 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import httpx
@@ -32,4 +33,4 @@ class AppState:
     rasa: RasaClient
     limiter: RateLimiter
     # customer-message id -> embedding, for suggesting past agent replies
-    reply_vectors: dict = field(default_factory=dict)
+    reply_vectors: OrderedDict = field(default_factory=OrderedDict)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Queue priority per escalation reason (higher first; then longest wait first).
@@ -40,3 +42,22 @@ class HandoffSettings(BaseSettings):
     agent_token_ttl_hours: int = Field(12, ge=1)
     # Past agent replies are suggested when their customer message is at least this similar.
     past_reply_min_similarity: float = Field(0.5, ge=-1, le=1)
+
+    @field_validator("business_hours")
+    @classmethod
+    def _valid_hours(cls, value: str) -> str:
+        from handoff.hours import parse_hours
+
+        parse_hours(value)  # raises ValueError naming the bad part
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like America/Denver)"
+            ) from exc
+        return value

@@ -134,9 +134,15 @@ class ConversationService:
             if existing is not None:
                 return existing, True
         if conversation.status == RESOLVED:
-            self._set_status(conversation, BOT)
-            conversation.channel = {**conversation.channel, "resume_pending": True}
-            self._activity(conversation, "Conversation reopened", "reopened")
+            try:
+                self._compare_and_set(
+                    conversation,
+                    status=BOT,
+                    channel={**conversation.channel, "resume_pending": True},
+                )
+                self._activity(conversation, "Conversation reopened", "reopened")
+            except Conflict:
+                pass  # a concurrent message reopened it already
         message = Message(
             conversation_id=conversation.id,
             sender=CUSTOMER,
@@ -193,6 +199,14 @@ class ConversationService:
             )
         )
 
+    def last_customer_message(self, conversation: Conversation) -> Message | None:
+        return self.session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id, Message.sender == CUSTOMER)
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()
+
     def transcript(
         self, conversation: Conversation, *, include_internal: bool = False
     ) -> list[Message]:
@@ -223,12 +237,17 @@ class ConversationService:
             or message.sender != BOT_SENDER
         ):
             raise NotFound("no bot answer with that id in this conversation")
-        row = self.session.scalars(
-            select(Feedback).where(Feedback.message_id == message_id)
-        ).first()
+        query = select(Feedback).where(Feedback.message_id == message_id)
+        row = self.session.scalars(query).first()
         if row is None:
             row = Feedback(conversation_id=conversation.id, message_id=message_id, helpful=helpful)
-            self.session.add(row)
+            try:
+                with self.session.begin_nested():
+                    self.session.add(row)
+                    self.session.flush()
+                return row
+            except IntegrityError:  # a second click raced in: update that row instead
+                row = self.session.scalars(query).one()
         row.helpful = helpful
         self.session.flush()
         return row
@@ -410,8 +429,9 @@ class ConversationService:
         """Back to the queue (keeping its place), or straight to another agent."""
         self._require_owner(conversation, agent)
         if to_agent is not None:
-            conversation.assigned_agent_id = to_agent.id
-            conversation.assigned_at = datetime.now(UTC)
+            self._compare_and_set(
+                conversation, assigned_agent_id=to_agent.id, assigned_at=datetime.now(UTC)
+            )
             self._activity(
                 conversation,
                 f"{to_agent.name} took over the conversation",
@@ -419,9 +439,9 @@ class ConversationService:
                 agent_id=to_agent.id,
             )
         else:
-            conversation.assigned_agent_id = None
-            conversation.assigned_at = None
-            self._set_status(conversation, QUEUED)
+            self._compare_and_set(
+                conversation, status=QUEUED, assigned_agent_id=None, assigned_at=None
+            )
             self._activity(conversation, "Conversation returned to the queue", "released")
         self._emit_status(conversation)
         self.uow.emit(AGENTS, {"type": "queue.released", "conversation_id": conversation.id})
@@ -432,8 +452,7 @@ class ConversationService:
             raise Conflict(f"conversation is {conversation.status}")
         if conversation.status == ASSIGNED:
             self._require_owner(conversation, agent)
-        self._close(conversation, RESOLVED)
-        conversation.resolved_at = datetime.now(UTC)
+        self._close(conversation, RESOLVED, resolved_at=datetime.now(UTC))
         self._activity(conversation, "Conversation resolved", "resolved", agent_id=agent.id)
         self._system_prompt(
             conversation,
@@ -460,13 +479,18 @@ class ConversationService:
             k: v for k, v in conversation.channel.items() if k != "resume_pending"
         }
 
-    def _close(self, conversation: Conversation, status: str) -> None:
+    def _close(self, conversation: Conversation, status: str, **values: Any) -> None:
+        if status == BOT:
+            values["assigned_agent_id"] = None
+        self._compare_and_set(
+            conversation,
+            status=status,
+            channel={**conversation.channel, "resume_pending": True},
+            **values,
+        )
         escalation = self._open_escalation(conversation)
         if escalation is not None:
             escalation.closed_at = datetime.now(UTC)
-        conversation.assigned_agent_id = None if status == BOT else conversation.assigned_agent_id
-        conversation.channel = {**conversation.channel, "resume_pending": True}
-        self._set_status(conversation, status)
         self._emit_status(conversation)
         self.uow.emit(
             AGENTS,
@@ -474,9 +498,28 @@ class ConversationService:
         )
 
     # ---- helpers -----------------------------------------------------------------------
-    def _set_status(self, conversation: Conversation, status: str) -> None:
-        conversation.status = status
-        conversation.updated_at = datetime.now(UTC)
+    def _compare_and_set(self, conversation: Conversation, **values: Any) -> None:
+        """Writes ``values`` only if status and owner are still what this request read.
+
+        Two agents acting at once (resolve vs claim, release vs reassign) cannot overwrite
+        each other: the loser gets Conflict (HTTP 409). Atomic on SQLite and PostgreSQL.
+        """
+        owner = conversation.assigned_agent_id
+        result = self.session.execute(
+            update(Conversation)
+            .where(
+                Conversation.id == conversation.id,
+                Conversation.status == conversation.status,
+                Conversation.assigned_agent_id.is_(None)
+                if owner is None
+                else Conversation.assigned_agent_id == owner,
+            )
+            .values(updated_at=datetime.now(UTC), **values)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.refresh(conversation)
+        if result.rowcount != 1:
+            raise Conflict(f"conversation changed meanwhile (now {conversation.status}); reload it")
 
     def _activity(
         self,

@@ -79,6 +79,17 @@ def require_service(
 ServiceAuth = Depends(require_service)
 
 
+def same_origin(websocket: WebSocket) -> bool:
+    """Browsers send Origin on WebSocket handshakes; only the console's own site may connect
+    with its cookie (another site, such as a page with the widget, may not)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:  # not a browser (API clients, tests): the token decides
+        return True
+    from urllib.parse import urlsplit
+
+    return urlsplit(origin).netloc == websocket.headers.get("host")
+
+
 def websocket_agent(websocket: WebSocket) -> Agent | None:
     """Agent for a console WebSocket: ?token=... or the session cookie."""
     state = websocket.app.state.supportbot

@@ -58,7 +58,11 @@ class EventBus:
             yield queue
         finally:
             for channel in channels:
-                self._subscribers[channel].discard(queue)
+                subscribers = self._subscribers.get(channel)
+                if subscribers is not None:
+                    subscribers.discard(queue)
+                    if not subscribers:
+                        del self._subscribers[channel]
 
 
 def _put(queue: asyncio.Queue, event: dict[str, Any]) -> None:

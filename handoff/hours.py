@@ -23,6 +23,10 @@ def parse_hours(spec: str) -> dict[int, list[tuple[time, time]]]:
             raise ValueError(
                 f"bad business hours part {part!r}: use e.g. 'mon-fri 08:00-20:00'"
             ) from exc
+        if closes <= opens:
+            raise ValueError(
+                f"bad business hours part {part!r}: split spans that cross midnight in two"
+            )
         day = start_day
         while True:
             schedule[day].append((opens, closes))

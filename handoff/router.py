@@ -15,7 +15,7 @@ from fastapi import (
     WebSocket,
     status,
 )
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from handoff.agents import AgentService
@@ -28,6 +28,7 @@ from handoff.deps import (
     UowDep,
     app_state,
     bearer,
+    same_origin,
     websocket_agent,
 )
 from handoff.events import AGENTS, stream
@@ -36,6 +37,7 @@ from handoff.suggestions import suggest
 
 logger = logging.getLogger("supportbot.handoff")
 router = APIRouter(tags=["handoff"])
+MAX_CONTEXT_ITEMS = 50
 
 
 # ---- schemas ------------------------------------------------------------------------------
@@ -64,9 +66,15 @@ class EscalationIn(BaseModel):
     intent: str | None = None
     topic_intent: str | None = None
     last_message: str | None = Field(None, max_length=4000)
-    nlu_history: list[dict[str, Any]] = Field(default_factory=list, max_length=500)
-    articles_tried: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
+    nlu_history: list[dict[str, Any]] = Field(default_factory=list)
+    articles_tried: list[dict[str, Any]] = Field(default_factory=list)
     entities: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("nlu_history", "articles_tried")
+    @classmethod
+    def _keep_latest(cls, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # Long conversations must still reach a person: keep the most recent context.
+        return items[-MAX_CONTEXT_ITEMS:]
 
 
 class SuggestionRef(BaseModel):
@@ -82,7 +90,7 @@ class AgentMessageIn(BaseModel):
 
 
 class ReleaseIn(BaseModel):
-    to_agent_id: int | None = None
+    to_agent_id: int | None = Field(None, ge=1, le=2**63 - 1)
 
 
 def _agent_out(agent: Agent) -> AgentOut:
@@ -109,9 +117,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 def _summary(service: ConversationService, conversation: Conversation) -> dict[str, Any]:
     escalation = service.escalation(conversation)
     context = escalation.context if escalation else {}
-    last = next(
-        (m for m in reversed(service.transcript(conversation)) if m.sender == "customer"), None
-    )
+    last = service.last_customer_message(conversation)
     queued_at = _aware(conversation.queued_at)
     return {
         "conversation_id": conversation.id,
@@ -380,7 +386,7 @@ def suggestion_feedback(
 async def agents_ws(websocket: WebSocket) -> None:
     """Live queue and message events for the agent console (?token= or session cookie)."""
     state = websocket.app.state.supportbot
-    agent = await run_in_threadpool(websocket_agent, websocket)
+    agent = await run_in_threadpool(websocket_agent, websocket) if same_origin(websocket) else None
     if agent is None or agent.role not in ("agent", "admin"):
         await websocket.close(code=4401)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from handoff.models import AGENT, CUSTOMER, PUBLIC, RESOLVED, Conversation, Message
 
 PAST_CANDIDATES = 300
+CACHE_SIZE = 5000  # embeddings of past customer messages kept per app worker
 TOP = 3
 
 
@@ -77,15 +79,21 @@ def suggest(session: Session, state: Any, conversation: Conversation) -> dict[st
         )
     pairs = _past_pairs(session, conversation.id)
     if pairs:
-        cache: dict[int, np.ndarray] = state.reply_vectors
+        cache: OrderedDict[int, np.ndarray] = state.reply_vectors
         missing = [c for c, _ in pairs if c.id not in cache]
         if missing:
-            for message, vector in zip(
-                missing, state.embedder.encode([m.text[:1000] for m in missing])
-            ):
+            vectors = state.embedder.encode([m.text[:1000] for m in missing])
+            for message, vector in zip(missing, vectors):
                 cache[message.id] = vector
+        vectors_now = {c.id: cache[c.id] for c, _ in pairs}
+        for key in vectors_now:  # least recently used entries go first
+            cache.move_to_end(key)
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
         query = state.embedder.encode([text[:1000]])[0]
-        scored = sorted(((float(cache[c.id] @ query), c, r) for c, r in pairs), key=lambda t: -t[0])
+        scored = sorted(
+            ((float(vectors_now[c.id] @ query), c, r) for c, r in pairs), key=lambda t: -t[0]
+        )
         seen: set[str] = set()
         for score, customer_msg, reply in scored:
             if score < state.handoff.past_reply_min_similarity or len(seen) >= TOP:

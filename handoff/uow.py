@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.events import EventBus
+
+logger = logging.getLogger("supportbot.events")
 
 
 @dataclass
@@ -36,4 +39,7 @@ def unit_of_work(sessions: sessionmaker[Session], bus: EventBus) -> Iterator[Uni
     finally:
         session.close()
     for channel, event in uow.events:
-        bus.publish(channel, event)
+        try:
+            bus.publish(channel, event)
+        except Exception:  # the write committed; a lost live event is recovered on reload
+            logger.exception("could not publish %s event on %s", event.get("type"), channel)

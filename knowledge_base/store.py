@@ -200,6 +200,13 @@ class ArticleService:
             if r.published_revision is not None
         ]
 
+    def published_one(self, *, slug: str) -> Article | None:
+        """One live article (None if unknown, deleted or never published)."""
+        row = self.repo.get(slug)
+        if row is None or row.published_revision is None:
+            return None
+        return _article_of(row.slug, row.published_revision)
+
     def import_articles(self, *, articles: list[Article], author: str) -> dict[str, list[str]]:
         """Creates or updates each article and publishes it; unchanged ones are left alone."""
         report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}

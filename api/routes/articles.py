@@ -6,6 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from api.db import unit_of_work
@@ -91,6 +92,10 @@ def _read(view: ArticleView) -> ArticleRead:
 
 
 def _errors(exc: Exception) -> HTTPException:
+    if isinstance(exc, IntegrityError):  # a concurrent create/edit of the same article won
+        return HTTPException(
+            status.HTTP_409_CONFLICT, "the article was changed at the same time; reload it"
+        )
     if isinstance(exc, ArticleNotFound):
         return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
     if isinstance(exc, ArticleConflict):
@@ -109,8 +114,9 @@ def create_article(body: ArticleCreate, session: SessionDep, editor: EditorDep) 
     """Creates a draft; publish it to make it searchable."""
     try:
         article = make_article(**body.model_dump(exclude={"note"}))
-        return _read(ArticleService(session).create(article=article, author=editor, note=body.note))
-    except (ArticleError, ArticleConflict) as exc:
+        view = ArticleService(session).create(article=article, author=editor, note=body.note)
+        return _read(view)
+    except (ArticleError, ArticleConflict, IntegrityError) as exc:
         raise _errors(exc) from exc
 
 
@@ -138,7 +144,7 @@ def update_article(
             note=body.note,
         )
         return _read(view)
-    except (ArticleError, ArticleConflict, ArticleNotFound) as exc:
+    except (ArticleError, ArticleConflict, ArticleNotFound, IntegrityError) as exc:
         raise _errors(exc) from exc
 
 

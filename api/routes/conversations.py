@@ -34,6 +34,16 @@ RASA_DOWN = (
     "You can try again in a moment or talk to a person."
 )
 TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+# Button payloads the widget may send as-is. Any other "/intent" text would let a customer
+# pick their own intent (e.g. "/billing_dispute" to jump the queue), so its slash is dropped.
+BUTTON_PAYLOADS = {"/request_human", "/affirm", "/deny"}
+
+
+def for_rasa(text: str) -> str:
+    text = text.strip()
+    if text.startswith("/") and text not in BUTTON_PAYLOADS:
+        return text.lstrip("/").strip() or text
+    return text
 
 
 class ConversationCreate(BaseModel):
@@ -51,8 +61,11 @@ class MessageIn(BaseModel):
     client_message_id: str | None = Field(None, min_length=1, max_length=64)
 
 
+MAX_ID = 2**63 - 1
+
+
 class FeedbackIn(BaseModel):
-    message_id: int
+    message_id: int = Field(ge=1, le=MAX_ID)
     helpful: bool
 
 
@@ -169,7 +182,7 @@ async def send_message(
     try:
         replies = await state.rasa.send(
             sender=conversation_id,
-            text=body.text,
+            text=for_rasa(body.text),
             metadata={"channel": "widget", **(channel.get("metadata") or {})},
         )
         outgoing = bot_messages(replies)

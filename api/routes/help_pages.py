@@ -53,7 +53,7 @@ def help_index(session: SessionDep) -> HTMLResponse:
 @router.get("/help/{slug}", response_class=HTMLResponse)
 def help_article(slug: str, session: SessionDep) -> HTMLResponse:
     """One published article, rendered from sanitised Markdown."""
-    article = next((a for a in ArticleService(session).published() if a.slug == slug), None)
+    article = ArticleService(session).published_one(slug=slug)
     if article is None:
         return _page(
             "Not found",

@@ -15,6 +15,9 @@ from bot.actions.messages import HANDOFF_UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
+MAX_TURNS = 30
+MAX_ARTICLES = 20
+
 # Escalation reason codes (DESIGN.md "Contract: escalation reason codes").
 REASONS = {
     "requested",
@@ -74,8 +77,9 @@ def escalation_payload(tracker: Tracker, reason: str) -> dict[str, Any]:
         "intent": latest_intent(tracker) or None,
         "topic_intent": topic,
         "last_message": (tracker.latest_message.get("text") or "")[:2000],
-        "nlu_history": turns,
-        "articles_tried": list(tracker.get_slot("kb_articles_tried") or []),
+        # The latest context only: agents read the transcript for the rest.
+        "nlu_history": turns[-MAX_TURNS:],
+        "articles_tried": list(tracker.get_slot("kb_articles_tried") or [])[-MAX_ARTICLES:],
         "entities": {
             name: tracker.get_slot(name)
             for name in ("order_number", "email")

@@ -25,6 +25,7 @@ class FakeRasa:
     """Answers the REST webhook like the real bot would for a few fixed messages."""
 
     up: bool = True
+    resume_status: int = 200
     calls: list[dict] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -33,7 +34,7 @@ class FakeRasa:
         body = json.loads(request.content or b"null")
         self.calls.append({"path": request.url.path, "body": body})
         if request.url.path.endswith("/tracker/events"):
-            return httpx.Response(200, json={})
+            return httpx.Response(self.resume_status, json={})
         text = body["message"]
         if "return" in text:
             return httpx.Response(
