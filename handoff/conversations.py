@@ -252,6 +252,15 @@ class ConversationService:
         self.session.flush()
         return row
 
+    def latest_feedback_unhelpful(self, conversation: Conversation) -> bool:
+        latest = self.session.scalars(
+            select(Feedback)
+            .where(Feedback.conversation_id == conversation.id)
+            .order_by(Feedback.id.desc())
+            .limit(1)
+        ).first()
+        return latest is not None and not latest.helpful
+
     def csat(self, conversation: Conversation, *, score: int, comment: str | None) -> None:
         if conversation.status != RESOLVED:
             raise Conflict("the conversation can be rated once it is resolved")

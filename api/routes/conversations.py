@@ -34,6 +34,9 @@ RASA_DOWN = (
     "You can try again in a moment or talk to a person."
 )
 TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+UNHELPFUL = (
+    "Sorry that didn't help. Would you like to talk to a person? They'll see this conversation."
+)
 # Button payloads the widget may send as-is. Any other "/intent" text would let a customer
 # pick their own intent (e.g. "/billing_dispute" to jump the queue), so its slash is dropped.
 BUTTON_PAYLOADS = {"/request_human", "/affirm", "/deny"}
@@ -219,12 +222,15 @@ def _escalate_direct(state, conversation_id: str, reason: str) -> None:  # noqa:
     with unit_of_work(state.sessions, state.bus) as uow:
         service = _service(uow, state)
         conversation = service.get(conversation_id)
+        if reason == "requested" and service.latest_feedback_unhelpful(conversation):
+            reason = "negative_feedback"
+        last = service.last_customer_message(conversation)
         context = {
             "source": "gateway",
-            "last_message": None,
+            "last_message": last.text if last else None,
             "nlu_history": [],
             "articles_tried": [],
-            "note": "requested directly by the customer",
+            "note": "the customer asked for a person from the chat window",
         }
         service.escalate(conversation.id, reason=reason, context=context)
 
@@ -256,21 +262,31 @@ def get_conversation(
         }
 
 
-@router.post("/{conversation_id}/feedback", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/{conversation_id}/feedback")
 def feedback(
     conversation_id: str,
     body: FeedbackIn,
     state: StateDep,
     authorization: Annotated[str | None, Header()] = None,
-) -> None:
-    """Thumbs up/down on one bot answer."""
+) -> dict[str, Any]:
+    """Thumbs up/down on one bot answer; a thumbs-down is answered with the offer of a person."""
     _auth(state, conversation_id, bearer(authorization))
     with unit_of_work(state.sessions, state.bus) as uow:
         service = _service(uow, state)
         try:
-            service.feedback(
-                service.get(conversation_id), message_id=body.message_id, helpful=body.helpful
-            )
+            conversation = service.get(conversation_id)
+            service.feedback(conversation, message_id=body.message_id, helpful=body.helpful)
+            offer = []
+            if not body.helpful and conversation.status == BOT:
+                offer = service.add_bot_messages(
+                    conversation,
+                    reply_to=body.message_id,
+                    messages=[
+                        {"text": UNHELPFUL, "buttons": [TALK_TO_PERSON], "kind": "handoff_offer"}
+                    ],
+                    sender=SYSTEM,
+                )
+            return {"messages": [message_out(m) for m in offer]}
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
 

@@ -150,19 +150,20 @@ def test_feedback_on_a_bot_answer(handoff):
         f"/api/conversations/{cid}/messages", json={"text": "return?"}, headers=auth
     ).json()
     mid = reply["messages"][0]["id"]
-    assert (
-        handoff.client.post(
-            f"/api/conversations/{cid}/feedback",
-            json={"message_id": mid, "helpful": False},
-            headers=auth,
-        ).status_code
-        == 204
+    offer = handoff.client.post(
+        f"/api/conversations/{cid}/feedback",
+        json={"message_id": mid, "helpful": False},
+        headers=auth,
     )
-    assert (
-        handoff.client.post(
-            f"/api/conversations/{cid}/feedback",
-            json={"message_id": 999999, "helpful": True},
-            headers=auth,
-        ).status_code
-        == 404
+    assert offer.status_code == 200
+    [message] = offer.json()["messages"]
+    assert message["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
+    # Taking the offer escalates with the reason the thumbs-down gave.
+    queued = handoff.client.post(f"/api/conversations/{cid}/handoff", headers=auth).json()
+    assert queued["status"] == "queued" and queued["handoff"]["reason"] == "negative_feedback"
+    missing = handoff.client.post(
+        f"/api/conversations/{cid}/feedback",
+        json={"message_id": 999999, "helpful": True},
+        headers=auth,
     )
+    assert missing.status_code == 404

@@ -67,8 +67,11 @@ def test_out_of_range_ids_are_422_not_500(handoff):
 
 def test_agent_socket_refuses_other_sites(handoff):
     token = handoff.agent("ana@example.com")["Authorization"][7:]
-    with pytest.raises(WebSocketDisconnect) as closed, handoff.client.websocket_connect(
-        f"/api/handoff/ws?token={token}", headers={"origin": "https://evil.example"}
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        handoff.client.websocket_connect(
+            f"/api/handoff/ws?token={token}", headers={"origin": "https://evil.example"}
+        ),
     ):
         pass
     assert closed.value.code == 4401
