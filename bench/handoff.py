@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -26,7 +25,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from websockets.sync.client import connect
 
-from bench.common import percentiles, progress, save, table
+from bench.common import app_worker, percentiles, progress, save, table
 
 ROOT = Path(__file__).resolve().parents[1]
 N_EVENTS = 100
@@ -35,46 +34,6 @@ SERVICE = {"Authorization": "Bearer bench-service-token"}
 PG_ADMIN = os.environ.get(
     "SUPPORTBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def worker(env: dict, port: int):
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "api.main:create_app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.25)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @contextmanager
@@ -101,7 +60,7 @@ def recv_until(ws, predicate, timeout: float = 10.0) -> dict:
 def run_config(name: str, env: dict, workers: int) -> dict:
     progress(f"{name}: starting {workers} worker(s)")
     with ExitStack() as stack:
-        urls = [stack.enter_context(worker(env, free_port())) for _ in range(workers)]
+        urls = [stack.enter_context(app_worker(env)) for _ in range(workers)]
         http = [stack.enter_context(httpx.Client(base_url=u, timeout=30)) for u in urls]
         writer, reader = http[-1], http[0]
         subprocess.run(

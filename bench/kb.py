@@ -14,9 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +24,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.common import percentiles, progress, save, table, time_calls  # noqa: E402
+from bench.common import app_worker, percentiles, progress, save, table, time_calls  # noqa: E402
 from knowledge_base.articles import load_dir  # noqa: E402
 from knowledge_base.embedder import Embedder  # noqa: E402
 from knowledge_base.evaluation import load_eval, metrics, rank  # noqa: E402
@@ -100,54 +97,19 @@ def quality(engine: SearchEngine) -> tuple[str, dict, float]:
     return "\n".join(md), {"threshold": threshold, "dev": m_dev, "test": m_test}, threshold
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def http_latency(var_dir: Path, queries: list[str]) -> list[float]:
     """Latency of GET /api/kb/search against a real uvicorn process (index already built)."""
-    port = free_port()
     env = {
         **os.environ,
         "SUPPORTBOT_VAR_DIR": str(var_dir),
         "SUPPORTBOT_RASA_URL": "http://127.0.0.1:9",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "api.main:create_app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for _ in range(240):
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
-            return time_calls(
-                lambda q: client.get("/api/kb/search", params={"q": q, "k": 5}).raise_for_status(),
-                queries,
-                repeat=2,
-            )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with app_worker(env) as url, httpx.Client(base_url=url, timeout=30) as client:
+        return time_calls(
+            lambda q: client.get("/api/kb/search", params={"q": q, "k": 5}).raise_for_status(),
+            queries,
+            repeat=2,
+        )
 
 
 def speed(engine: SearchEngine, embedder: Embedder, index_dir: Path) -> tuple[str, dict]:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import sys
-import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
+from common import ROOT, progress, save, table  # noqa: F401 - re-exported to the NLU benches
+
 OOS_LABELS = {"out_of_scope", "nlu_fallback"}
 
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -28,10 +25,6 @@ def quiet_rasa() -> None:
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     logging.getLogger("rasa").setLevel(logging.WARNING)
-
-
-def progress(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def load_examples(paths: Sequence[Path]) -> list[tuple[str, str]]:
@@ -127,24 +120,6 @@ def per_intent(
         f = 2 * p * r / max(1e-9, p + r)
         rows.append((intent, p, r, f, tp[intent] + fn[intent]))
     return rows
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A Markdown table (readable in a terminal and in bench/results)."""
-
-    def fmt(v: object) -> str:
-        return f"{v:.3f}" if isinstance(v, float) else str(v)
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def save(name: str, markdown: str, data: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.md").write_text(markdown + "\n")
-    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
-    progress(f"saved bench/results/{name}.md and .json")
 
 
 def confusions(
