@@ -129,8 +129,18 @@ def make_bus(redis_url: str) -> EventBus:
     return RedisEventBus(redis_url) if redis_url else EventBus()
 
 
-async def stream(websocket, bus: EventBus, channel: str, hello: dict[str, Any]) -> None:  # noqa: ANN001
-    """Sends every event on ``channel`` to an accepted WebSocket until the client leaves."""
+RECHECK_S = 30.0
+
+
+async def stream(  # noqa: ANN201
+    websocket,  # noqa: ANN001
+    bus: EventBus,
+    channel: str,
+    hello: dict[str, Any],
+    still_allowed=None,  # noqa: ANN001 - async () -> bool, checked every RECHECK_S
+):
+    """Sends every event on ``channel`` to an accepted WebSocket until the client leaves
+    (or, with ``still_allowed``, until its credentials stop being valid: logout, disabled)."""
     from starlette.websockets import WebSocketDisconnect
 
     async def drain() -> None:  # reads (and ignores) client frames until it goes away
@@ -143,16 +153,24 @@ async def stream(websocket, bus: EventBus, channel: str, hello: dict[str, Any]) 
     async with bus.subscribe(channel) as queue:
         await websocket.send_json(hello)
         receiver = asyncio.create_task(drain())
+        loop = asyncio.get_running_loop()
+        next_check = loop.time() + RECHECK_S
         try:
             while not receiver.done():
                 getter = asyncio.create_task(queue.get())
+                timeout = max(0.0, next_check - loop.time()) if still_allowed else None
                 done, _ = await asyncio.wait(
-                    {getter, receiver}, return_when=asyncio.FIRST_COMPLETED
+                    {getter, receiver}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
                 if getter in done:
                     await websocket.send_json(getter.result())
-                else:
-                    getter.cancel()
+                    continue
+                getter.cancel()
+                if still_allowed and loop.time() >= next_check:
+                    next_check = loop.time() + RECHECK_S
+                    if not await still_allowed():
+                        await websocket.close(code=4401)
+                        return
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:

@@ -391,4 +391,11 @@ async def agents_ws(websocket: WebSocket) -> None:
         await websocket.close(code=4401)
         return
     await websocket.accept()
-    await stream(websocket, state.bus, AGENTS, {"type": "ready", "agent_id": agent.id})
+
+    async def still_allowed() -> bool:  # a logged-out or disabled agent stops receiving
+        current = await run_in_threadpool(websocket_agent, websocket)
+        return current is not None and current.role in ("agent", "admin")
+
+    await stream(
+        websocket, state.bus, AGENTS, {"type": "ready", "agent_id": agent.id}, still_allowed
+    )

@@ -119,3 +119,19 @@ def test_resolve_loses_to_a_claim_that_committed_first(migrated_engine):
     with unit_of_work(sessions, bus) as uow:
         final = ConversationService(uow, settings).get(cid)
         assert (final.status, final.assigned_agent_id) == ("assigned", b.id)
+
+
+def test_agent_socket_closes_after_logout(handoff, monkeypatch):
+    import handoff.events as events
+
+    monkeypatch.setattr(events, "RECHECK_S", 0.2)
+    agent = handoff.agent("ana@example.com")
+    with handoff.client.websocket_connect(
+        f"/api/handoff/ws?token={agent['Authorization'][7:]}"
+    ) as console:
+        assert console.receive_json()["type"] == "ready"
+        assert handoff.client.post("/api/auth/logout", headers=agent).status_code == 204
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                console.receive_json()
+        assert closed.value.code == 4401
