@@ -72,7 +72,12 @@ def message_out(m: Message, *, agent_view: bool = False) -> dict[str, Any]:
         "id": m.id,
         "sender": m.sender,
         "text": m.text,
-        "created_at": m.created_at.isoformat() if m.created_at else None,
+        # SQLite hands back naive datetimes; every stored time is UTC.
+        "created_at": (
+            (m.created_at if m.created_at.tzinfo else m.created_at.replace(tzinfo=UTC)).isoformat()
+            if m.created_at
+            else None
+        ),
     }
     for key in ("articles", "buttons", "kind"):
         if m.data.get(key):
