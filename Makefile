@@ -43,8 +43,8 @@ $(RASA_VENV)/.installed: bot/requirements-rasa.txt bot/requirements-rasa-dev.txt
 	$(call step,Rasa environment: $(RASA_VENV) (Python 3.10; first time takes ~2 min))
 	@test -x $(PY310) || { echo "Python 3.10 not found at $(PY310); run: make PY310=/path/to/python3.10 ..." >&2; exit 1; }
 	@test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
-	@$(RASA_VENV)/bin/pip install -q --upgrade pip 'setuptools<70' wheel 2>&1 | grep -v '^WARNING: Location' || true
-	@$(RASA_VENV)/bin/pip install -q -r bot/requirements-rasa-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
+	@PYTHONPATH= $(RASA_VENV)/bin/pip install -q --upgrade pip 'setuptools<70' wheel 2>&1 | grep -v '^WARNING: Location' || true
+	@PYTHONPATH= $(RASA_VENV)/bin/pip install -q -r bot/requirements-rasa-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
 	@$(RASA_VENV)/bin/python -c 'import rasa, onnxruntime, tokenizers, httpx' 
 	@touch $@
 
