@@ -321,41 +321,20 @@ def resolve(
 
 
 @router.post("/api/handoff/conversations/{conversation_id}/return-to-bot")
-async def return_to_bot(conversation_id: str, request: Request) -> dict[str, Any]:
+async def return_to_bot(
+    conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
+) -> dict[str, Any]:
     """Hands the conversation back to the assistant and resumes the Rasa conversation."""
-    state = app_state(request)
-    token = bearer(request.headers.get("authorization")) or request.cookies.get(SESSION_COOKIE)
-
-    def transition() -> dict[str, Any]:
-        from handoff.uow import unit_of_work
-
-        with unit_of_work(state.sessions, state.bus) as uow:
-            agent = AgentService(uow.session).for_token(token) if token else None
-            if agent is None:
-                raise HTTPException(
-                    401, "agent login required", headers={"WWW-Authenticate": "Bearer"}
-                )
-            if agent.role not in ("agent", "admin"):
-                raise HTTPException(403, "requires role agent or admin")
-            return _transition(
-                request, uow, conversation_id, lambda s, c: s.return_to_bot(c, agent=agent)
-            )
-
-    summary = await run_in_threadpool(transition)
+    summary = await run_in_threadpool(
+        _transition, request, uow, conversation_id, lambda s, c: s.return_to_bot(c, agent=agent)
+    )
     try:
-        await state.rasa.resume(conversation_id)
+        await app_state(request).rasa.resume(conversation_id)
     except Exception as exc:  # noqa: BLE001 - the gateway resumes before the next message
         logger.warning("Rasa resume for %s deferred: %r", conversation_id, exc)
         return {**summary, "rasa_resumed": False}
-
-    def mark() -> None:
-        from handoff.uow import unit_of_work
-
-        with unit_of_work(state.sessions, state.bus) as uow:
-            service = _service(uow, request)
-            service.mark_resumed(service.get(conversation_id))
-
-    await run_in_threadpool(mark)
+    service = _service(uow, request)
+    await run_in_threadpool(lambda: service.mark_resumed(service.get(conversation_id)))
     return {**summary, "rasa_resumed": True}
 
 

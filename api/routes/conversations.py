@@ -4,6 +4,7 @@ updates, feedback and ratings. Customers authenticate with their conversation's 
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import (
@@ -99,13 +100,22 @@ def _service(uow, state) -> ConversationService:  # noqa: ANN001
     return ConversationService(uow, state.handoff)
 
 
-def _auth(state, conversation_id: str, token: str | None):  # noqa: ANN001, ANN202
-    """Runs in a worker thread: checks the token and returns the conversation's state."""
+@contextmanager
+def _customer(state, conversation_id: str, token: str | None):  # noqa: ANN001, ANN202
+    """One transaction: the conversation (only with its own token) and its service."""
     with unit_of_work(state.sessions, state.bus) as uow:
+        service = _service(uow, state)
         try:
-            return _service(uow, state).authorize(conversation_id, token)
+            conversation = service.authorize(conversation_id, token)
         except Unauthorized as exc:
             raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+        yield service, conversation
+
+
+def _auth(state, conversation_id: str, token: str | None) -> None:  # noqa: ANN001
+    """Token check on its own (async routes, before work that must not hold a transaction)."""
+    with _customer(state, conversation_id, token):
+        pass
 
 
 def _snapshot(state, conversation_id: str, reply_ids: list[int]) -> dict[str, Any]:  # noqa: ANN001
@@ -250,10 +260,7 @@ def get_conversation(
     conversation_id: str, state: StateDep, authorization: Annotated[str | None, Header()] = None
 ) -> dict[str, Any]:
     """Status and the full transcript the customer can see."""
-    _auth(state, conversation_id, bearer(authorization))
-    with unit_of_work(state.sessions, state.bus) as uow:
-        service = _service(uow, state)
-        conversation = service.get(conversation_id)
+    with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
         return {
             "conversation_id": conversation.id,
             "status": conversation.status,
@@ -270,11 +277,8 @@ def feedback(
     authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """Thumbs up/down on one bot answer; a thumbs-down is answered with the offer of a person."""
-    _auth(state, conversation_id, bearer(authorization))
-    with unit_of_work(state.sessions, state.bus) as uow:
-        service = _service(uow, state)
+    with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
         try:
-            conversation = service.get(conversation_id)
             service.feedback(conversation, message_id=body.message_id, helpful=body.helpful)
             offer = []
             if not body.helpful and conversation.status == BOT:
@@ -299,11 +303,9 @@ def csat(
     authorization: Annotated[str | None, Header()] = None,
 ) -> None:
     """Rates a resolved conversation 1-5."""
-    _auth(state, conversation_id, bearer(authorization))
-    with unit_of_work(state.sessions, state.bus) as uow:
-        service = _service(uow, state)
+    with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
         try:
-            service.csat(service.get(conversation_id), score=body.score, comment=body.comment)
+            service.csat(conversation, score=body.score, comment=body.comment)
         except Conflict as exc:
             raise HTTPException(409, str(exc)) from exc
 
@@ -316,10 +318,8 @@ def leave_email(
     authorization: Annotated[str | None, Header()] = None,
 ) -> None:
     """When nobody is online: where the team should reply."""
-    _auth(state, conversation_id, bearer(authorization))
-    with unit_of_work(state.sessions, state.bus) as uow:
-        service = _service(uow, state)
-        service.leave_email(service.get(conversation_id), email=str(body.email))
+    with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
+        service.leave_email(conversation, email=str(body.email))
 
 
 @router.websocket("/{conversation_id}/ws")
