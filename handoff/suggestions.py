@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from bisect import bisect_left
+from collections import OrderedDict, defaultdict
 from typing import Any
 
 import numpy as np
@@ -44,13 +45,15 @@ def _past_pairs(session: Session, exclude: str) -> list[tuple[Message, Message]]
             .order_by(Message.id)
         )
     )
+    by_conversation: dict[str, list[Message]] = defaultdict(list)
+    for message in customer:  # ordered by id
+        by_conversation[message.conversation_id].append(message)
     pairs = []
     for reply in replies:
-        before = [
-            m for m in customer if m.conversation_id == reply.conversation_id and m.id < reply.id
-        ]
-        if before:
-            pairs.append((before[-1], reply))
+        asked = by_conversation[reply.conversation_id]
+        i = bisect_left([m.id for m in asked], reply.id)
+        if i:
+            pairs.append((asked[i - 1], reply))
     return pairs
 
 
