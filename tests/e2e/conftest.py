@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.services import (
-    APP_PYTHON,
     RASA_BIN,
     ROOT,
+    app_service,
     base_env,
     free_port,
+    rasa_service,
     service,
     write_endpoints,
 )
@@ -50,23 +51,7 @@ def stack(tmp_path_factory) -> Stack:
     )
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
     with (
-        service(
-            "app",
-            [
-                str(APP_PYTHON),
-                "-m",
-                "uvicorn",
-                "--factory",
-                "api.main:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(app_port),
-            ],
-            env,
-            f"{app_url}/healthz",
-            work,
-        ),
+        app_service("app", app_port, env, work),
         service(
             "actions",
             [
@@ -82,26 +67,6 @@ def stack(tmp_path_factory) -> Stack:
             f"http://127.0.0.1:{actions_port}/health",
             work,
         ),
-        service(
-            "rasa",
-            [
-                str(RASA_BIN),
-                "run",
-                "--enable-api",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(rasa_port),
-                "--model",
-                str(ROOT / "models"),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(ROOT / "bot" / "credentials.yml"),
-            ],
-            env,
-            f"{rasa_url}/status",
-            work,
-        ),
+        rasa_service("rasa", rasa_port, endpoints, env, work),
     ):
         yield Stack(app_url, rasa_url, f"http://127.0.0.1:{actions_port}", var, env)

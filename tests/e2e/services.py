@@ -95,3 +95,18 @@ lock_store:
 """
     )
     return path
+
+
+def app_service(name: str, port: int, env: dict[str, str], log_dir: Path):
+    """The app under uvicorn on ``port``, ready when /healthz answers."""
+    cmd = [str(APP_PYTHON), "-m", "uvicorn", "--factory", "api.main:create_app",
+           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    return service(name, cmd, env, f"http://127.0.0.1:{port}/healthz", log_dir)
+
+
+def rasa_service(name: str, port: int, endpoints: Path, env: dict[str, str], log_dir: Path):
+    """The Rasa server (HTTP API on) serving the newest model, ready when /status answers."""
+    cmd = [str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
+           "--model", str(ROOT / "models"), "--endpoints", str(endpoints),
+           "--credentials", str(ROOT / "bot" / "credentials.yml")]  # fmt: skip
+    return service(name, cmd, env, f"http://127.0.0.1:{port}/status", log_dir)

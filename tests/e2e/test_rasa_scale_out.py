@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.db import postgres_engine
-from tests.e2e.services import RASA_BIN, ROOT, base_env, free_port, service
+from tests.e2e.services import ROOT, base_env, free_port, rasa_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -37,26 +37,8 @@ def test_two_rasa_servers_share_one_conversation(tmp_path):
         with ExitStack() as stack:
             for i, port in enumerate(ports):
                 stack.enter_context(
-                    service(
-                        f"rasa-{i}",
-                        [
-                            str(RASA_BIN),
-                            "run",
-                            "--enable-api",
-                            "--interface",
-                            "127.0.0.1",
-                            "--port",
-                            str(port),
-                            "--model",
-                            str(ROOT / "models"),
-                            "--endpoints",
-                            str(ROOT / "bot" / "endpoints.scale.yml"),
-                            "--credentials",
-                            str(ROOT / "bot" / "credentials.yml"),
-                        ],
-                        env,
-                        f"http://127.0.0.1:{port}/status",
-                        tmp_path,
+                    rasa_service(
+                        f"rasa-{i}", port, ROOT / "bot" / "endpoints.scale.yml", env, tmp_path
                     )
                 )
             sender = f"scale-{uuid.uuid4()}"

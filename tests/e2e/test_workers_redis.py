@@ -11,7 +11,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.db import postgres_engine
-from tests.e2e.services import APP_PYTHON, base_env, free_port, service
+from tests.e2e.services import app_service, base_env, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -32,25 +32,7 @@ def test_live_events_cross_workers(tmp_path, tmp_path_factory):
         ports = [free_port(), free_port()]
         with ExitStack() as stack:
             for i, port in enumerate(ports):
-                stack.enter_context(
-                    service(
-                        f"app-{i}",
-                        [
-                            str(APP_PYTHON),
-                            "-m",
-                            "uvicorn",
-                            "--factory",
-                            "api.main:create_app",
-                            "--host",
-                            "127.0.0.1",
-                            "--port",
-                            str(port),
-                        ],
-                        env,
-                        f"http://127.0.0.1:{port}/healthz",
-                        tmp_path,
-                    )
-                )
+                stack.enter_context(app_service(f"app-{i}", port, env, tmp_path))
             a, b = (
                 stack.enter_context(httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=30))
                 for p in ports
