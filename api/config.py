@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,13 @@ class Settings(BaseSettings):
     kb_answer_threshold: float = Field(0.37, ge=-1, le=1)
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # Websites that may embed the chat widget (comma-separated origins; a port may be "*").
+    # Empty = this app's own origin plus localhost, which is what `make run` needs.
+    allowed_origins: str = ""
+    # HMAC-SHA256 key for the widget's data-user-hash (identity verification, as Intercom and
+    # Chatwoot do it). Empty = identity verification off: data-user-* attributes are ignored.
+    identity_secret: str = ""
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def sqlalchemy_url(self) -> str:
@@ -60,6 +68,20 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         return self.index_dir or self.var_dir / "index"
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def origin_list(self) -> list[str]:
+        """Origins allowed to embed the widget (see ``allowed_origins``)."""
+        if self.allowed_origins.strip():
+            return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+        own = urlsplit(self.public_base_url)
+        return [
+            f"{own.scheme}://{own.netloc}",
+            "http://localhost:*",
+            "http://127.0.0.1:*",
+            "https://localhost:*",
+        ]
+
     @model_validator(mode="after")
     def _no_default_secrets(self) -> Settings:
         if self.environment in (Environment.staging, Environment.production):
@@ -68,6 +90,8 @@ class Settings(BaseSettings):
                 for name in ("service_token", "editor_token", "secret_key")
                 if getattr(self, name) in DEV_SECRETS or len(getattr(self, name)) < 16
             ]
+            if self.identity_secret and len(self.identity_secret) < 16:
+                weak.append("identity_secret")
             if weak:
                 names = ", ".join(f"SUPPORTBOT_{n.upper()}" for n in weak)
                 raise ValueError(

@@ -20,6 +20,7 @@ from api.ratelimit import RateLimiter
 from api.routes import articles, conversations, health, help_pages, kb
 from api.state import AppState
 from handoff import router as handoff_router
+from handoff.chat import ChatService
 from handoff.config import HandoffSettings
 from handoff.events import make_bus
 from knowledge_base.embedder import Embedder
@@ -68,6 +69,8 @@ def create_app(
         bus = make_bus(settings.redis_url)
         await bus.start()
         async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
+            rasa = RasaClient(http, settings.rasa_url, token=settings.rasa_token)
+            limiter = RateLimiter()
             app.state.supportbot = AppState(
                 settings=settings,
                 engine=engine,
@@ -78,8 +81,9 @@ def create_app(
                 search=search,
                 handoff=handoff_settings,
                 bus=bus,
-                rasa=RasaClient(http, settings.rasa_url, token=settings.rasa_token),
-                limiter=RateLimiter(),
+                rasa=rasa,
+                limiter=limiter,
+                chat=ChatService(sessions, bus, handoff_settings, rasa, limiter),
             )
             yield
         await bus.stop()

@@ -7,10 +7,12 @@ from typing import Any
 
 import httpx
 
+from handoff.chat import BotUnavailable
+
 logger = logging.getLogger("supportbot.rasa")
 
 
-class RasaUnavailable(Exception):
+class RasaUnavailable(BotUnavailable):
     """Rasa could not be reached or failed; the customer is told, nothing is lost."""
 
 
@@ -41,14 +43,17 @@ class RasaClient:
     async def send(
         self, *, sender: str, text: str, metadata: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """The customer's message through the REST channel; returns Rasa's replies."""
+        """The customer's message through the REST channel; returns our messages."""
         response = await self._post(
             "/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata}
         )
         try:
-            return list(response.json())
+            replies = response.json()
         except ValueError as exc:
             raise RasaUnavailable("Rasa returned invalid JSON") from exc
+        if not isinstance(replies, list):
+            raise RasaUnavailable("Rasa returned something other than a list of messages")
+        return bot_messages(replies)
 
     async def resume(self, sender: str) -> None:
         """Un-pauses the Rasa conversation after a person handed it back."""
@@ -62,6 +67,8 @@ def bot_messages(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rasa REST output -> our messages: article citations (custom payloads) join the text."""
     messages: list[dict[str, Any]] = []
     for reply in replies:
+        if not isinstance(reply, dict):
+            continue
         custom = reply.get("custom") or {}
         if reply.get("text"):
             messages.append(

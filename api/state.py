@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.config import Settings
 from api.rasa_client import RasaClient
 from api.ratelimit import RateLimiter
+from handoff.chat import ChatService
 from handoff.config import HandoffSettings
 from handoff.events import EventBus
 from knowledge_base.embedder import Embedder
@@ -32,5 +33,6 @@ class AppState:
     bus: EventBus
     rasa: RasaClient
     limiter: RateLimiter
+    chat: ChatService
     # customer-message id -> embedding, for suggesting past agent replies
     reply_vectors: OrderedDict = field(default_factory=OrderedDict)

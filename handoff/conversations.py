@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from handoff.config import HandoffSettings
 from handoff.events import AGENTS, conversation_channel
+from handoff.identity import Identity
 from handoff.models import (
     AGENT,
     ASSIGNED,
@@ -79,9 +80,11 @@ def message_out(m: Message, *, agent_view: bool = False) -> dict[str, Any]:
             else None
         ),
     }
-    for key in ("articles", "buttons", "kind"):
+    for key in ("articles", "buttons", "kind", "agent_name"):
         if m.data.get(key):
             out[key] = m.data[key]
+    if m.client_message_id:  # lets the widget match its optimistic copy to the stored one
+        out["client_message_id"] = m.client_message_id
     if agent_view:
         out["audience"] = m.audience
         out["agent_id"] = m.agent_id
@@ -98,12 +101,18 @@ class ConversationService:
         self.queue = QueueService(self.session, settings)
 
     # ---- customers --------------------------------------------------------------------
-    def create(self, *, channel: dict[str, Any] | None = None) -> tuple[Conversation, str]:
+    def create(
+        self, *, channel: dict[str, Any] | None = None, identity: Identity | None = None
+    ) -> tuple[Conversation, str]:
         """A new conversation and its secret bearer token (only its hash is stored)."""
         token = secrets.token_urlsafe(32)
         conversation = Conversation(
             id=str(uuid.uuid4()), token_hash=_hash(token), channel=channel or {}
         )
+        if identity is not None:  # verified by the caller (handoff.identity.verify)
+            conversation.customer_user_id = identity.user_id
+            conversation.customer_name = identity.name
+            conversation.customer_email = identity.email
         self.session.add(conversation)
         self.session.flush()
         return conversation, token
@@ -226,12 +235,18 @@ class ConversationService:
             return None
         position = self.queue.position(conversation)
         online = self.queue.agents_online()
+        agent = (
+            self.session.get(Agent, conversation.assigned_agent_id)
+            if conversation.assigned_agent_id
+            else None
+        )
         return {
             "reason": conversation.reason,
             "position": position,
             "expected_wait_s": self.queue.expected_wait_s(position) if online else None,
             "agents_online": online > 0,
             "email_on_file": bool(conversation.customer_email),
+            "agent_name": agent.name if agent else None,
         }
 
     def feedback(self, conversation: Conversation, *, message_id: int, helpful: bool) -> Feedback:
@@ -322,6 +337,7 @@ class ConversationService:
             conversation, "Conversation handed to the support team", "escalated", reason=reason
         )
         self.session.flush()
+        self._emit_status(conversation)
         self.uow.emit(
             AGENTS,
             {
@@ -396,7 +412,7 @@ class ConversationService:
         """A reply the customer sees live, or an internal note only agents see."""
         if not internal:
             self._require_owner(conversation, agent)
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = {"agent_name": agent.name}
         if suggestion:
             data["suggestion"] = suggestion
         message = Message(
@@ -582,5 +598,33 @@ class ConversationService:
     def _emit_status(self, conversation: Conversation) -> None:
         self.uow.emit(
             conversation_channel(conversation.id),
-            {"type": "status", "conversation_id": conversation.id, "status": conversation.status},
+            {
+                "type": "status",
+                "conversation_id": conversation.id,
+                "status": conversation.status,
+                "handoff": self.handoff_info(conversation),
+            },
         )
+        self._emit_queue_positions(skip=conversation.id)
+
+    def _emit_queue_positions(self, *, skip: str | None = None) -> None:
+        """Every waiting customer's widget learns its new place and expected wait."""
+        queued = self.queue.queued()
+        if not queued:
+            return
+        online = self.queue.agents_online() > 0
+        average = self.queue.average_wait_s() if online else None
+        for position, waiting in enumerate(queued, start=1):
+            if waiting.id == skip:
+                continue
+            self.uow.emit(
+                conversation_channel(waiting.id),
+                {
+                    "type": "queue",
+                    "conversation_id": waiting.id,
+                    "status": QUEUED,
+                    "position": position,
+                    "expected_wait_s": round(average * position) if average is not None else None,
+                    "agents_online": online,
+                },
+            )

@@ -90,14 +90,36 @@ def same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc == websocket.headers.get("host")
 
 
-def websocket_agent(websocket: WebSocket) -> Agent | None:
-    """Agent for a console WebSocket: ?token=... or the session cookie."""
-    state = websocket.app.state.supportbot
-    token = websocket.query_params.get("token") or websocket.cookies.get(SESSION_COOKIE)
+def websocket_agent(websocket: WebSocket, token: str | None) -> Agent | None:
+    """The active agent a console WebSocket's token (cookie or first frame) belongs to."""
     if not token:
         return None
+    state = websocket.app.state.supportbot
     with unit_of_work(state.sessions, state.bus) as uow:
         agent = AgentService(uow.session).for_token(token)
         if agent is not None:
             uow.session.expunge(agent)
         return agent
+
+
+async def websocket_token(websocket: WebSocket, timeout_s: float = 10.0) -> str | None:
+    """After accept: the session cookie, else ``{"type": "auth", "token": ...}`` sent first.
+
+    Tokens never travel in the URL (URLs end up in access logs).
+    """
+    import asyncio
+
+    cookie = websocket.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return cookie
+    try:
+        first = await asyncio.wait_for(websocket.receive_json(), timeout=timeout_s)
+    except Exception:  # noqa: BLE001 - timeout, disconnect or a frame that is not JSON
+        return None
+    if (
+        isinstance(first, dict)
+        and first.get("type") == "auth"
+        and isinstance(first.get("token"), str)
+    ):
+        return first["token"]
+    return None

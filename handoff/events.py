@@ -157,6 +157,13 @@ async def stream(  # noqa: ANN201
         next_check = loop.time() + RECHECK_S
         try:
             while not receiver.done():
+                # Checked on the clock, not only when idle: a busy stream must not keep a
+                # revoked agent listening.
+                if still_allowed and loop.time() >= next_check:
+                    next_check = loop.time() + RECHECK_S
+                    if not await still_allowed():
+                        await websocket.close(code=4401)
+                        return
                 getter = asyncio.create_task(queue.get())
                 timeout = max(0.0, next_check - loop.time()) if still_allowed else None
                 done, _ = await asyncio.wait(
@@ -166,11 +173,6 @@ async def stream(  # noqa: ANN201
                     await websocket.send_json(getter.result())
                     continue
                 getter.cancel()
-                if still_allowed and loop.time() >= next_check:
-                    next_check = loop.time() + RECHECK_S
-                    if not await still_allowed():
-                        await websocket.close(code=4401)
-                        return
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:

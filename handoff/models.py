@@ -59,7 +59,10 @@ class AgentToken(HandoffBase):
 
 class Conversation(HandoffBase):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_status_queued_at", "status", "queued_at"),)
+    __table_args__ = (
+        Index("ix_conversations_status_queued_at", "status", "queued_at"),
+        Index("ix_conversations_customer_user_id", "customer_user_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))
@@ -76,6 +79,9 @@ class Conversation(HandoffBase):
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     customer_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    # A shopper the website vouched for (widget data-user-id + data-user-hash, verified).
+    customer_user_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    customer_name: Mapped[str | None] = mapped_column(String(120), default=None)
     channel: Mapped[dict] = mapped_column(JSON, default=dict)
     csat_score: Mapped[int | None] = mapped_column(Integer, default=None)
     csat_comment: Mapped[str | None] = mapped_column(String(1000), default=None)

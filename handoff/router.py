@@ -30,6 +30,7 @@ from handoff.deps import (
     bearer,
     same_origin,
     websocket_agent,
+    websocket_token,
 )
 from handoff.events import AGENTS, stream
 from handoff.models import Agent, Conversation
@@ -363,16 +364,21 @@ def suggestion_feedback(
 # ---- live console -----------------------------------------------------------------------
 @router.websocket("/api/handoff/ws")
 async def agents_ws(websocket: WebSocket) -> None:
-    """Live queue and message events for the agent console (?token= or session cookie)."""
+    """Live queue and message events for the agent console (session cookie, or a first
+    frame ``{"type": "auth", "token": ...}`` from API clients)."""
     state = websocket.app.state.supportbot
-    agent = await run_in_threadpool(websocket_agent, websocket) if same_origin(websocket) else None
-    if agent is None or agent.role not in ("agent", "admin"):
+    if not same_origin(websocket):  # another site must not ride on an agent's cookie
         await websocket.close(code=4401)
         return
     await websocket.accept()
+    token = await websocket_token(websocket)
+    agent = await run_in_threadpool(websocket_agent, websocket, token)
+    if agent is None or agent.role not in ("agent", "admin"):
+        await websocket.close(code=4401)
+        return
 
     async def still_allowed() -> bool:  # a logged-out or disabled agent stops receiving
-        current = await run_in_threadpool(websocket_agent, websocket)
+        current = await run_in_threadpool(websocket_agent, websocket, token)
         return current is not None and current.role in ("agent", "admin")
 
     await stream(

@@ -84,10 +84,9 @@ def test_customer_to_agent_and_back(stack, app):
     ]
     assert suggestions and suggestions[0]["source"] == "kb"
 
-    ws_url = (
-        stack.app_url.replace("http", "ws") + f"/api/conversations/{cid}/ws?token={conv['token']}"
-    )
+    ws_url = stack.app_url.replace("http", "ws") + f"/api/conversations/{cid}/ws"
     with connect(ws_url, open_timeout=10) as widget:
+        widget.send(json.dumps({"type": "auth", "token": conv["token"]}))
         assert json.loads(widget.recv(timeout=10))["type"] == "ready"
         assert app.post(f"/api/handoff/conversations/{cid}/claim", headers=agent).status_code == 200
         # While a person owns the conversation the bot stays silent.

@@ -54,11 +54,11 @@ def test_live_events_cross_workers(tmp_path, tmp_path_factory):
             cid = conv["conversation_id"]
             ws_a = f"ws://127.0.0.1:{ports[0]}"
             with (
-                connect(f"{ws_a}/api/handoff/ws?token={agent_token}", open_timeout=10) as console,
-                connect(
-                    f"{ws_a}/api/conversations/{cid}/ws?token={conv['token']}", open_timeout=10
-                ) as widget,
+                connect(f"{ws_a}/api/handoff/ws", open_timeout=10) as console,
+                connect(f"{ws_a}/api/conversations/{cid}/ws", open_timeout=10) as widget,
             ):
+                console.send(json.dumps({"type": "auth", "token": agent_token}))
+                widget.send(json.dumps({"type": "auth", "token": conv["token"]}))
                 assert json.loads(console.recv(timeout=10))["type"] == "ready"
                 assert json.loads(widget.recv(timeout=10))["type"] == "ready"
                 # Escalated through worker B; worker A's agent console hears about it.

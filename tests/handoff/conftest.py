@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 
 from api.config import Settings
 from api.main import create_app
-from api.rasa_client import RasaClient
 from handoff.config import HandoffSettings
 from tests.db import postgres_engine
 
@@ -137,9 +136,9 @@ def handoff(request, tmp_path_factory) -> Handoff:
     fake = FakeRasa()
     with TestClient(create_app(settings, handoff_settings)) as client:
         state = client.app.state.supportbot
-        state.rasa = RasaClient(
-            httpx.AsyncClient(transport=httpx.MockTransport(fake)), "http://rasa.test"
-        )
+        # Rasa faked at its HTTP boundary; the app's own RasaClient and ChatService stay.
+        state.rasa.http = httpx.AsyncClient(transport=httpx.MockTransport(fake))
+        state.rasa.base_url = "http://rasa.test"
         yield Handoff(client, fake, request.param)
     if engines is not None:
         engines.close()

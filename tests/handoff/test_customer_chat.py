@@ -119,11 +119,10 @@ def test_tokens_never_open_another_conversation(handoff):
     )
     with (
         pytest.raises(WebSocketDisconnect) as closed,
-        handoff.client.websocket_connect(
-            f"/api/conversations/{cid_a}/ws?token={auth_b['Authorization'][7:]}"
-        ),
+        handoff.client.websocket_connect(f"/api/conversations/{cid_a}/ws") as ws,
     ):
-        pass
+        ws.send_json({"type": "auth", "token": auth_b["Authorization"][7:]})
+        ws.receive_json()
     assert closed.value.code == 4401
 
 

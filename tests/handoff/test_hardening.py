@@ -70,10 +70,11 @@ def test_agent_socket_refuses_other_sites(handoff):
     with (
         pytest.raises(WebSocketDisconnect) as closed,
         handoff.client.websocket_connect(
-            f"/api/handoff/ws?token={token}", headers={"origin": "https://evil.example"}
-        ),
+            "/api/handoff/ws", headers={"origin": "https://evil.example"}
+        ) as ws,
     ):
-        pass
+        ws.send_json({"type": "auth", "token": token})
+        ws.receive_json()
     assert closed.value.code == 4401
 
 
@@ -126,9 +127,8 @@ def test_agent_socket_closes_after_logout(handoff, monkeypatch):
 
     monkeypatch.setattr(events, "RECHECK_S", 0.2)
     agent = handoff.agent("ana@example.com")
-    with handoff.client.websocket_connect(
-        f"/api/handoff/ws?token={agent['Authorization'][7:]}"
-    ) as console:
+    with handoff.client.websocket_connect("/api/handoff/ws") as console:
+        console.send_json({"type": "auth", "token": agent["Authorization"][7:]})
         assert console.receive_json()["type"] == "ready"
         assert handoff.client.post("/api/auth/logout", headers=agent).status_code == 204
         with pytest.raises(WebSocketDisconnect) as closed:

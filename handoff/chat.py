@@ -1,0 +1,252 @@
+"""A customer turn, whatever the transport (REST API, WebSocket widget, socket.io widgets):
+store the message, let the bot answer while it owns the conversation, store the replies,
+return what the customer should see.
+
+At most two transactions per turn: one stores the customer message (and reads the state the
+turn depends on), one stores the replies and reads the snapshot. The bot is called between
+them, never inside a transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from handoff.config import HandoffSettings
+from handoff.conversations import ConversationService, message_out
+from handoff.events import EventBus
+from handoff.models import BOT, SYSTEM, Message
+from handoff.uow import UnitOfWork, unit_of_work
+
+logger = logging.getLogger("supportbot.chat")
+
+RASA_DOWN = (
+    "Sorry, our assistant is having trouble right now, and your message is saved. "
+    "You can try again in a moment or talk to a person."
+)
+TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+# Button payloads a customer may send as-is. Any other "/intent" text would let a customer
+# pick their own intent (e.g. "/billing_dispute" to jump the queue), so it is sent as words.
+BUTTON_PAYLOADS = {"/request_human", "/affirm", "/deny"}
+
+
+class BotUnavailable(Exception):
+    """The bot could not be reached or failed; the customer is told, nothing is lost."""
+
+
+class RateLimited(Exception):
+    """Too many messages in this conversation; retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many messages; please wait a moment")
+        self.retry_after = retry_after
+
+
+class Limiter(Protocol):
+    def allow(self, key: str, limit: int, window_s: float = 60.0) -> tuple[bool, float]: ...
+
+
+class Bot(Protocol):
+    """The dialogue engine as the chat service needs it (Rasa, through api.rasa_client)."""
+
+    async def send(
+        self, *, sender: str, text: str, metadata: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The bot's replies as ``{text, buttons?, articles?}``; raises BotUnavailable."""
+        ...
+
+    async def resume(self, sender: str) -> None:
+        """Un-pauses the bot's side of a conversation a person handed back."""
+        ...
+
+
+def for_bot(text: str, payload: str | None = None) -> str:
+    """What the bot is sent: an allowed button payload, or the words without a leading '/'."""
+    if payload in BUTTON_PAYLOADS:
+        return payload
+    text = text.strip()
+    if text in BUTTON_PAYLOADS:
+        return text
+    # Strip every leading slash and space: "/ /billing_dispute" must not become an intent.
+    return text.lstrip("/ \t") or text
+
+
+@dataclass(frozen=True)
+class _Stored:
+    message_id: int
+    replay: bool
+    status: str
+    resume_pending: bool
+    reply_ids: list[int]
+    metadata: dict[str, Any]
+
+
+class ChatService:
+    """One customer turn; the REST route and the socket.io channel both call this."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        bus: EventBus,
+        settings: HandoffSettings,
+        bot: Bot,
+        limiter: Limiter,
+    ) -> None:
+        self.sessions = sessions
+        self.bus = bus
+        self.settings = settings
+        self.bot = bot
+        self.limiter = limiter
+
+    def _uow(self):  # noqa: ANN202
+        return unit_of_work(self.sessions, self.bus)
+
+    def _service(self, uow: UnitOfWork) -> ConversationService:
+        return ConversationService(uow, self.settings)
+
+    # ---- the turn ---------------------------------------------------------------------
+    async def send(
+        self,
+        *,
+        conversation_id: str,
+        token: str | None,
+        text: str,
+        client_message_id: str | None = None,
+        payload: str | None = None,
+        channel: str = "widget",
+    ) -> dict[str, Any]:
+        """Stores the message, then lets the bot answer while it owns the conversation.
+
+        Raises ``Unauthorized`` (from handoff.conversations) for a wrong token and
+        ``RateLimited`` when this conversation sends faster than the configured rate.
+        """
+        stored = await run_in_threadpool(
+            self._store, conversation_id, token, text, client_message_id
+        )
+        if stored.replay or stored.status != BOT:
+            # A retry gets the original answer; while a person owns it the bot stays silent.
+            return await run_in_threadpool(self._finish, conversation_id, stored, [], SYSTEM, False)
+
+        resumed = False
+        if stored.resume_pending:
+            try:
+                await self.bot.resume(conversation_id)
+                resumed = True
+            except BotUnavailable as exc:
+                logger.warning("could not resume bot conversation %s: %s", conversation_id, exc)
+        bot_text = for_bot(text, payload)
+        try:
+            outgoing = await self.bot.send(
+                sender=conversation_id,
+                text=bot_text,
+                metadata={"channel": channel, **stored.metadata},
+            )
+            sender = "bot"
+        except BotUnavailable as exc:
+            logger.error("bot unavailable for %s: %s", conversation_id, exc)
+            if bot_text == TALK_TO_PERSON["payload"]:
+                await run_in_threadpool(self._escalate_direct, conversation_id, "requested")
+                outgoing, sender = [], SYSTEM
+            else:
+                outgoing = [
+                    {"text": RASA_DOWN, "buttons": [TALK_TO_PERSON], "kind": "bot_unavailable"}
+                ]
+                sender = SYSTEM
+        return await run_in_threadpool(
+            self._finish, conversation_id, stored, outgoing, sender, resumed
+        )
+
+    async def request_person(self, *, conversation_id: str, token: str | None) -> dict[str, Any]:
+        """ "Talk to a person": works even when the bot is down."""
+
+        def run() -> dict[str, Any]:
+            with self._uow() as uow:
+                service = self._service(uow)
+                service.authorize(conversation_id, token)
+                self._escalate(service, conversation_id, "requested")
+                return self._snapshot(uow, service, conversation_id, [])
+
+        return await run_in_threadpool(run)
+
+    # ---- transactions -------------------------------------------------------------------
+    def _store(
+        self, conversation_id: str, token: str | None, text: str, client_message_id: str | None
+    ) -> _Stored:
+        with self._uow() as uow:
+            service = self._service(uow)
+            conversation = service.authorize(conversation_id, token)
+            # Counted only for the token's owner: a stranger cannot use up someone's budget.
+            allowed, retry = self.limiter.allow(
+                f"conv:{conversation_id}", self.settings.rate_per_conversation
+            )
+            if not allowed:
+                raise RateLimited(retry)
+            message, replay = service.add_customer_message(
+                conversation, text=text.strip() or text, client_message_id=client_message_id
+            )
+            return _Stored(
+                message_id=message.id,
+                replay=replay,
+                status=conversation.status,
+                resume_pending=bool(conversation.channel.get("resume_pending")),
+                reply_ids=[m.id for m in service.replies_to(message)] if replay else [],
+                metadata=dict(conversation.channel.get("metadata") or {}),
+            )
+
+    def _finish(
+        self,
+        conversation_id: str,
+        stored: _Stored,
+        outgoing: list[dict[str, Any]],
+        sender: str,
+        resumed: bool,
+    ) -> dict[str, Any]:
+        with self._uow() as uow:
+            service = self._service(uow)
+            conversation = service.get(conversation_id)
+            if resumed:
+                service.mark_resumed(conversation)
+            ids = list(stored.reply_ids)
+            if outgoing:
+                ids += [
+                    m.id
+                    for m in service.add_bot_messages(
+                        conversation, reply_to=stored.message_id, messages=outgoing, sender=sender
+                    )
+                ]
+            return self._snapshot(uow, service, conversation_id, ids)
+
+    def _escalate_direct(self, conversation_id: str, reason: str) -> None:
+        with self._uow() as uow:
+            self._escalate(self._service(uow), conversation_id, reason)
+
+    @staticmethod
+    def _escalate(service: ConversationService, conversation_id: str, reason: str) -> None:
+        conversation = service.get(conversation_id)
+        if reason == "requested" and service.latest_feedback_unhelpful(conversation):
+            reason = "negative_feedback"
+        last = service.last_customer_message(conversation)
+        context = {
+            "source": "gateway",
+            "last_message": last.text if last else None,
+            "nlu_history": [],
+            "articles_tried": [],
+            "note": "the customer asked for a person from the chat window",
+        }
+        service.escalate(conversation.id, reason=reason, context=context)
+
+    @staticmethod
+    def _snapshot(
+        uow: UnitOfWork, service: ConversationService, conversation_id: str, reply_ids: list[int]
+    ) -> dict[str, Any]:
+        conversation = service.get(conversation_id)
+        replies = [uow.session.get(Message, i) for i in reply_ids]
+        return {
+            "messages": [message_out(m) for m in replies if m is not None],
+            "status": conversation.status,
+            "handoff": service.handoff_info(conversation),
+        }
