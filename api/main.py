@@ -15,9 +15,11 @@ from api.config import Settings
 from api.config import settings as default_settings
 from api.db import make_engine, migrate, unit_of_work
 from api.kb_sync import seed_demo_articles
+from api.origins import EmbedOriginMiddleware, OriginPolicy
 from api.rasa_client import RasaClient
 from api.ratelimit import RateLimiter
-from api.routes import articles, conversations, health, help_pages, kb
+from api.routes import articles, conversations, health, help_pages, kb, web
+from api.socketio_channel import SocketIOChannel
 from api.state import AppState
 from handoff import router as handoff_router
 from handoff.chat import ChatService
@@ -85,6 +87,7 @@ def create_app(
                 limiter=limiter,
                 chat=ChatService(sessions, bus, handoff_settings, rasa, limiter),
             )
+            socket_channel.chat, socket_channel.bus = app.state.supportbot.chat, bus
             yield
         await bus.stop()
         engine.dispose()
@@ -95,6 +98,11 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    policy = OriginPolicy(settings.origin_list)
+    socket_channel = SocketIOChannel(policy, settings.public_base_url)
+    app.add_middleware(EmbedOriginMiddleware, policy=policy)
+    app.mount("/socket.io", socket_channel.asgi)
+    app.include_router(web.router)
     app.include_router(health.router)
     app.include_router(kb.router)
     app.include_router(articles.router)

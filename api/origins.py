@@ -35,8 +35,8 @@ class OriginPolicy:
                 patterns.append(re.escape(origin))
         self._re = re.compile("^(?:" + "|".join(patterns) + ")$") if patterns else None
 
-    def allows(self, origin: str) -> bool:
-        return bool(self._re and self._re.match(origin.rstrip("/").lower()))
+    def allows(self, origin: str | None) -> bool:
+        return bool(origin and self._re and self._re.match(origin.rstrip("/").lower()))
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -68,10 +68,11 @@ class EmbedOriginMiddleware:
         if origin is None:  # not a browser (API clients, the action server, tests)
             await self.app(scope, receive, send)
             return
-        if not (same_origin(origin, _header(scope, b"host")) or self.policy.allows(origin)):
-            await self._refuse(scope, receive, send, origin)
-            return
+        allowed = same_origin(origin, _header(scope, b"host")) or self.policy.allows(origin)
         if scope["type"] == "websocket" or scope["path"].startswith("/socket.io"):
+            if not allowed:
+                await self._refuse(scope, receive, send, origin)
+                return
             # Engine.IO answers its own CORS (configured with the same policy).
             await self.app(scope, receive, send)
             return
@@ -79,7 +80,15 @@ class EmbedOriginMiddleware:
             (b"access-control-allow-origin", origin.encode("latin-1")),
             (b"vary", b"Origin"),
         ]
-        if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method"):
+        preflight = scope["method"] == "OPTIONS" and _header(
+            scope, b"access-control-request-method"
+        )
+        if not allowed and not preflight:
+            # Readable by the refused page (CORS headers on the refusal only), so the site's
+            # owner sees why in the widget instead of an opaque network error.
+            await self._refuse(scope, receive, send, origin, extra=cors)
+            return
+        if preflight:
             await send(
                 {
                     "type": "http.response.start",
@@ -102,7 +111,9 @@ class EmbedOriginMiddleware:
 
         await self.app(scope, receive, send_with_cors)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, origin: str) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, origin: str, extra: list | None = None
+    ) -> None:
         detail = (
             f"origin {origin} may not use this assistant; "
             "add it to SUPPORTBOT_ALLOWED_ORIGINS to embed the widget there"
@@ -119,7 +130,8 @@ class EmbedOriginMiddleware:
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
                     (b"vary", b"Origin"),
-                ],
+                ]
+                + [h for h in extra or [] if h[0] != b"vary"],
             }
         )
         await send({"type": "http.response.body", "body": body})

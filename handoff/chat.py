@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from handoff.config import HandoffSettings
-from handoff.conversations import ConversationService, message_out
+from handoff.conversations import ConversationService, Unauthorized, message_out
 from handoff.events import EventBus
+from handoff.identity import Identity
 from handoff.models import BOT, SYSTEM, Message
 from handoff.uow import UnitOfWork, unit_of_work
 
@@ -107,6 +108,32 @@ class ChatService:
 
     def _service(self, uow: UnitOfWork) -> ConversationService:
         return ConversationService(uow, self.settings)
+
+    # ---- starting ---------------------------------------------------------------------
+    def start(
+        self, *, metadata: dict[str, Any], identity: Identity | None = None
+    ) -> tuple[str, str]:
+        """A new conversation: its id and the customer's secret token."""
+        with self._uow() as uow:
+            conversation, token = self._service(uow).create(
+                channel={"metadata": metadata}, identity=identity
+            )
+            return conversation.id, token
+
+    def authorized(self, conversation_id: str, token: str | None) -> bool:
+        """Whether ``token`` opens ``conversation_id`` (for transports that keep sessions)."""
+        try:
+            with self._uow() as uow:
+                self._service(uow).authorize(conversation_id, token)
+            return True
+        except Unauthorized:
+            return False
+
+    def rate(self, *, conversation_id: str, token: str | None, score: int) -> None:
+        """The customer's 1-5 rating of a resolved conversation (Conflict if not resolved)."""
+        with self._uow() as uow:
+            service = self._service(uow)
+            service.csat(service.authorize(conversation_id, token), score=score, comment=None)
 
     # ---- the turn ---------------------------------------------------------------------
     async def send(

@@ -130,6 +130,7 @@ def make_bus(redis_url: str) -> EventBus:
 
 
 RECHECK_S = 30.0
+KEEPALIVE_S = 25.0
 
 
 async def stream(  # noqa: ANN201
@@ -155,6 +156,7 @@ async def stream(  # noqa: ANN201
         receiver = asyncio.create_task(drain())
         loop = asyncio.get_running_loop()
         next_check = loop.time() + RECHECK_S
+        last_sent = loop.time()
         try:
             while not receiver.done():
                 # Checked on the clock, not only when idle: a busy stream must not keep a
@@ -165,14 +167,20 @@ async def stream(  # noqa: ANN201
                         await websocket.close(code=4401)
                         return
                 getter = asyncio.create_task(queue.get())
-                timeout = max(0.0, next_check - loop.time()) if still_allowed else None
+                timeout = KEEPALIVE_S
+                if still_allowed:
+                    timeout = min(timeout, max(0.0, next_check - loop.time()))
                 done, _ = await asyncio.wait(
                     {getter, receiver}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
                 if getter in done:
                     await websocket.send_json(getter.result())
+                    last_sent = loop.time()
                     continue
                 getter.cancel()
+                if loop.time() - last_sent >= KEEPALIVE_S:  # lets clients spot dead sockets
+                    await websocket.send_json({"type": "ping"})
+                    last_sent = loop.time()
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:

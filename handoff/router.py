@@ -131,6 +131,9 @@ def _summary(service: ConversationService, conversation: Conversation) -> dict[s
         "topic_intent": context.get("topic_intent"),
         "last_customer_message": last.text if last else None,
         "customer_email": conversation.customer_email,
+        # Set only for shoppers the website vouched for (verified data-user-hash).
+        "customer_user_id": conversation.customer_user_id,
+        "customer_name": conversation.customer_name,
     }
 
 

@@ -139,11 +139,7 @@ def create_conversation(
         )
         if identity is None:
             logger.info("ignoring an unverified widget identity")
-    with unit_of_work(state.sessions, state.bus) as uow:
-        conversation, token = _service(uow, state).create(
-            channel={"metadata": body.metadata}, identity=identity
-        )
-        conversation_id = conversation.id
+    conversation_id, token = state.chat.start(metadata=body.metadata, identity=identity)
     return ConversationCreated(
         conversation_id=conversation_id, token=token, identified=identity is not None
     )
@@ -207,6 +203,7 @@ def get_conversation(
             "conversation_id": conversation.id,
             "status": conversation.status,
             "handoff": service.handoff_info(conversation),
+            "csat_score": conversation.csat_score,
             "messages": [message_out(m) for m in service.transcript(conversation)],
         }
 

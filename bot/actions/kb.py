@@ -100,13 +100,13 @@ class ActionAnswerFromKb(Action):
                 FollowupAction("action_handoff"),
             ]
 
+        # The citation travels as data (``articles``): each channel shows it its own way
+        # (links in our widget, Markdown links over socket.io, a field in the REST API).
         articles = [_article(best)]
-        text = f"{best.snippet}\n\nFrom our help center: {best.title}"
         related = _related(results)
         if related is not None:
             articles.append(_article(related))
-            text += f" (see also: {related.title})"
-        text += "\n\nDid this answer your question?"
+        text = f"{best.snippet}\n\nDid this answer your question?"
         dispatcher.utter_message(
             text=text, buttons=HELPFUL_BUTTONS, json_message={"articles": articles}
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.services import (
@@ -17,6 +19,8 @@ from tests.e2e.services import (
     service,
     write_endpoints,
 )
+
+IDENTITY_SECRET = "e2e-identity-secret-0123456789"
 
 
 @dataclass
@@ -48,6 +52,7 @@ def stack(tmp_path_factory) -> Stack:
         SUPPORTBOT_PUBLIC_BASE_URL=app_url,
         SUPPORTBOT_SERVICE_TOKEN="e2e-service-token",
         SUPPORTBOT_HANDOFF_BUSINESS_HOURS="mon-sun 00:00-24:00",
+        SUPPORTBOT_IDENTITY_SECRET=IDENTITY_SECRET,
     )
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
     with (
@@ -70,3 +75,64 @@ def stack(tmp_path_factory) -> Stack:
         rasa_service("rasa", rasa_port, endpoints, env, work),
     ):
         yield Stack(app_url, rasa_url, f"http://127.0.0.1:{actions_port}", var, env)
+
+
+@dataclass
+class StaffAccount:
+    email: str
+    name: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def create_staff(stack: Stack, email: str, name: str, role: str, password: str) -> StaffAccount:
+    """An account made with the real CLI, then logged in through the API."""
+    created = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "supportbot"),
+            "agents",
+            "create",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--password",
+            password,
+        ],  # fmt: skip
+        env=stack.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+    login = httpx.post(
+        f"{stack.app_url}/api/auth/login", json={"email": email, "password": password}, timeout=30
+    )
+    login.raise_for_status()
+    return StaffAccount(email, name, login.json()["token"])
+
+
+@pytest.fixture(scope="session")
+def maya(stack) -> StaffAccount:
+    """An agent on duty for the whole end-to-end session."""
+    return create_staff(stack, "maya@northpeak.example", "Maya", "agent", "e2e-password-123")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()

@@ -5,13 +5,10 @@ and replies, the customer receives it live, the agent resolves, the customer rat
 from __future__ import annotations
 
 import json
-import subprocess
 
 import httpx
 import pytest
 from websockets.sync.client import connect
-
-from tests.e2e.services import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -22,32 +19,8 @@ def app(stack):
         yield client
 
 
-def test_customer_to_agent_and_back(stack, app):
-    created = subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "supportbot"),
-            "agents",
-            "create",
-            "--email",
-            "maya@northpeak.example",
-            "--name",
-            "Maya",
-            "--role",
-            "agent",
-            "--password",
-            "e2e-password-123",
-        ],
-        env=stack.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert created.returncode == 0, created.stderr
-    token = app.post(
-        "/api/auth/login", json={"email": "maya@northpeak.example", "password": "e2e-password-123"}
-    )
-    agent = {"Authorization": f"Bearer {token.json()['token']}"}
+def test_customer_to_agent_and_back(stack, app, maya):
+    agent = maya.headers
 
     conv = app.post("/api/conversations", json={"metadata": {"page": "/orders"}}).json()
     cid, customer = conv["conversation_id"], {"Authorization": f"Bearer {conv['token']}"}

@@ -166,3 +166,22 @@ def test_feedback_on_a_bot_answer(handoff):
         headers=auth,
     )
     assert missing.status_code == 404
+
+
+def test_waiting_customers_hear_their_new_place_in_the_queue(handoff):
+    ahead, _ = handoff.new_conversation()
+    waiting, auth = handoff.new_conversation()
+    handoff.escalate(ahead, reason="requested")
+    handoff.escalate(waiting, reason="requested")
+    agent = handoff.agent("ana@example.com")
+    before = handoff.client.get(f"/api/conversations/{waiting}", headers=auth).json()
+    place = before["handoff"]["position"]
+    assert place >= 2
+    with handoff.client.websocket_connect(f"/api/conversations/{waiting}/ws") as ws:
+        ws.send_json({"type": "auth", "token": auth["Authorization"][7:]})
+        assert ws.receive_json()["type"] == "ready"
+        claimed = handoff.client.post(f"/api/handoff/conversations/{ahead}/claim", headers=agent)
+        assert claimed.status_code == 200
+        event = ws.receive_json()
+        assert event["type"] == "queue" and event["position"] == place - 1
+        assert event["agents_online"] is True and event["expected_wait_s"] is not None
