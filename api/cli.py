@@ -169,6 +169,86 @@ def cmd_agents_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _account_change(args: argparse.Namespace, change) -> int:  # noqa: ANN001
+    """Runs ``change(service, agent)`` on the account with ``--email``; ends its sessions."""
+    from api.db import unit_of_work
+    from handoff.agents import AgentError, AgentService
+
+    try:
+        with unit_of_work(_sessions()) as session:
+            service = AgentService(session)
+            agent = service.by_email(args.email)
+            if agent is None:
+                print(f"error: no account {args.email}", file=sys.stderr)
+                return 2
+            message = change(service, agent)
+            agent_id = agent.id
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _announce_revoked(agent_id)
+    print(message)
+    return 0
+
+
+def _announce_revoked(agent_id: int) -> None:
+    """With Redis, open consoles of that account close now; without, within a few seconds
+    (every console re-checks its session)."""
+    if not settings.redis_url:
+        return
+    from handoff.events import AGENTS, RedisEventBus
+
+    bus = RedisEventBus(settings.redis_url)
+    try:
+        bus.publish(AGENTS, {"type": "agent.revoked", "agent_id": agent_id})
+    finally:
+        bus._redis.close()
+
+
+def cmd_agents_disable(args: argparse.Namespace) -> int:
+    def change(service, agent) -> str:  # noqa: ANN001
+        service.set_active(agent, False)
+        return f"disabled {agent.email}; every session of this account has ended"
+
+    return _account_change(args, change)
+
+
+def cmd_agents_enable(args: argparse.Namespace) -> int:
+    def change(service, agent) -> str:  # noqa: ANN001
+        service.set_active(agent, True)
+        return f"enabled {agent.email}"
+
+    return _account_change(args, change)
+
+
+def cmd_agents_set_role(args: argparse.Namespace) -> int:
+    def change(service, agent) -> str:  # noqa: ANN001
+        service.set_role(agent, args.role)
+        return f"{agent.email} is now {args.role}"
+
+    return _account_change(args, change)
+
+
+def cmd_agents_set_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    password = args.password or os.environ.get("SUPPORTBOT_AGENT_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print(
+                "error: give --password or SUPPORTBOT_AGENT_PASSWORD (no terminal to ask)",
+                file=sys.stderr,
+            )
+            return 2
+        password = getpass.getpass("new password (10+ characters): ")
+
+    def change(service, agent) -> str:  # noqa: ANN001
+        service.set_password(agent, password)
+        return f"new password set for {agent.email}; their sessions have ended"
+
+    return _account_change(args, change)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="supportbot", description="supportbot tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -222,6 +302,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_agents_create)
     p = agents.add_parser("list", help="list accounts")
     p.set_defaults(func=cmd_agents_list)
+    for name, func, help_text in (
+        ("disable", cmd_agents_disable, "disable an account (ends its sessions)"),
+        ("enable", cmd_agents_enable, "enable a disabled account"),
+    ):
+        p = agents.add_parser(name, help=help_text)
+        p.add_argument("--email", required=True)
+        p.set_defaults(func=func)
+    p = agents.add_parser("set-role", help="change an account's role (ends its sessions)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--role", choices=["agent", "editor", "admin"], required=True)
+    p.set_defaults(func=cmd_agents_set_role)
+    p = agents.add_parser("set-password", help="reset a password (ends its sessions)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", help="or SUPPORTBOT_AGENT_PASSWORD, or asked on the terminal")
+    p.set_defaults(func=cmd_agents_set_password)
     return parser
 
 

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # (reason no_kb_answer). Chosen by `make bench-kb` on the dev split of the eval questions.
     kb_answer_threshold: float = Field(0.37, ge=-1, le=1)
     public_base_url: str = "http://127.0.0.1:8000"
+    # The page with the chat widget that links in emails reopen (default: the demo shop).
+    chat_url: str = ""
 
     # Websites that may embed the chat widget (comma-separated origins; a port may be "*").
     # Empty = this app's own origin plus localhost, which is what `make run` needs.
@@ -67,6 +69,11 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.index_dir or self.var_dir / "index"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def chat_page(self) -> str:
+        return self.chat_url or self.public_base_url.rstrip("/") + "/"
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -18,13 +18,25 @@ from api.kb_sync import seed_demo_articles
 from api.origins import EmbedOriginMiddleware, OriginPolicy
 from api.rasa_client import RasaClient
 from api.ratelimit import RateLimiter
-from api.routes import articles, conversations, health, help_pages, kb, web
+from api.routes import (
+    article_history,
+    articles,
+    conversations,
+    health,
+    help_pages,
+    kb,
+    staff_pages,
+    unanswered,
+    web,
+)
 from api.socketio_channel import SocketIOChannel
 from api.state import AppState
+from handoff import inbox, team_router
 from handoff import router as handoff_router
 from handoff.chat import ChatService
 from handoff.config import HandoffSettings
 from handoff.events import make_bus
+from handoff.mailer import Mailer, SmtpSettings
 from knowledge_base.embedder import Embedder
 from knowledge_base.index import PassageIndex
 from knowledge_base.search import SearchEngine
@@ -55,7 +67,9 @@ def build_search(
 
 
 def create_app(
-    settings: Settings | None = None, handoff_settings: HandoffSettings | None = None
+    settings: Settings | None = None,
+    handoff_settings: HandoffSettings | None = None,
+    smtp_settings: SmtpSettings | None = None,
 ) -> FastAPI:
     settings = settings or default_settings
     handoff_settings = handoff_settings or HandoffSettings()
@@ -86,6 +100,14 @@ def create_app(
                 rasa=rasa,
                 limiter=limiter,
                 chat=ChatService(sessions, bus, handoff_settings, rasa, limiter),
+                mailer=Mailer(
+                    smtp_settings or SmtpSettings(),
+                    sessions,
+                    bus,
+                    handoff=handoff_settings,
+                    chat_url=settings.chat_page,
+                    secret=settings.secret_key,
+                ),
             )
             socket_channel.chat, socket_channel.bus = app.state.supportbot.chat, bus
             yield
@@ -103,10 +125,15 @@ def create_app(
     app.add_middleware(EmbedOriginMiddleware, policy=policy)
     app.mount("/socket.io", socket_channel.asgi)
     app.include_router(web.router)
+    app.include_router(staff_pages.router)
     app.include_router(health.router)
     app.include_router(kb.router)
     app.include_router(articles.router)
+    app.include_router(article_history.router)
+    app.include_router(unanswered.router)
     app.include_router(help_pages.router)
     app.include_router(conversations.router)
     app.include_router(handoff_router.router)
+    app.include_router(inbox.router)
+    app.include_router(team_router.router)
     return app

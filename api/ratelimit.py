@@ -14,6 +14,18 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._next_sweep = 0.0
 
+    def exceeded(self, key: str, limit: int, window_s: float = 60.0) -> tuple[bool, float]:
+        """(over the limit, seconds until a slot frees) without counting a hit."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.get(key)
+            if not hits:
+                return False, 0.0
+            recent = [t for t in hits if t > now - window_s]
+            if len(recent) >= limit:
+                return True, max(0.0, recent[0] + window_s - now)
+            return False, 0.0
+
     def allow(self, key: str, limit: int, window_s: float = 60.0) -> tuple[bool, float]:
         """(allowed, seconds until the next slot). Counts the hit only when allowed."""
         now = time.monotonic()

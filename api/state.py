@@ -15,6 +15,7 @@ from api.ratelimit import RateLimiter
 from handoff.chat import ChatService
 from handoff.config import HandoffSettings
 from handoff.events import EventBus
+from handoff.mailer import Mailer
 from knowledge_base.embedder import Embedder
 from knowledge_base.index import PassageIndex
 from knowledge_base.search import SearchEngine
@@ -34,5 +35,6 @@ class AppState:
     rasa: RasaClient
     limiter: RateLimiter
     chat: ChatService
+    mailer: Mailer
     # customer-message id -> embedding, for suggesting past agent replies
     reply_vectors: OrderedDict = field(default_factory=OrderedDict)

@@ -66,6 +66,55 @@ class AgentService:
     def list(self) -> list[Agent]:
         return list(self.session.scalars(select(Agent).order_by(Agent.email)))
 
+    def get(self, agent_id: int) -> Agent | None:
+        return self.session.get(Agent, agent_id)
+
+    def _active_admins(self) -> int:
+        return len(
+            self.session.scalars(
+                select(Agent.id).where(Agent.role == "admin", Agent.is_active)
+            ).all()
+        )
+
+    def _keep_an_admin(self, agent: Agent, *, role: str, active: bool) -> None:
+        losing = agent.role == "admin" and agent.is_active and (role != "admin" or not active)
+        if losing and self._active_admins() <= 1:
+            raise AgentError("at least one active admin must remain")
+
+    def set_role(self, agent: Agent, role: str) -> None:
+        """A new role; their sessions end (what they may open changed)."""
+        if role not in ROLES:
+            raise AgentError(f"role must be one of {', '.join(ROLES)}")
+        self._keep_an_admin(agent, role=role, active=agent.is_active)
+        if role != agent.role:
+            agent.role = role
+            self.revoke_all(agent.id)
+
+    def set_active(self, agent: Agent, active: bool) -> None:
+        """Disabling ends every session at once; enabling lets them sign in again."""
+        self._keep_an_admin(agent, role=agent.role, active=active)
+        agent.is_active = active
+        if not active:
+            agent.last_seen_at = None
+            self.revoke_all(agent.id)
+
+    def set_password(self, agent: Agent, password: str) -> None:
+        """A new password (argon2id); existing sessions end."""
+        if len(password) < 10:
+            raise AgentError("password must be at least 10 characters")
+        agent.password_hash = _hasher.hash(password)
+        self.revoke_all(agent.id)
+
+    def rename(self, agent: Agent, name: str) -> None:
+        if not name.strip() or len(name.strip()) > 120:
+            raise AgentError("name is required (at most 120 characters)")
+        agent.name = name.strip()
+
+    def revoke_all(self, agent_id: int) -> None:
+        """Every bearer token and session cookie of this account stops working."""
+        self.session.execute(delete(AgentToken).where(AgentToken.agent_id == agent_id))
+        self.session.flush()
+
     def authenticate(self, *, email: str, password: str) -> Agent | None:
         agent = self.by_email(email)
         try:

@@ -32,6 +32,7 @@ from handoff.models import (
     SYSTEM,
     Agent,
     Conversation,
+    EmailDelivery,
     Escalation,
     Feedback,
     Message,
@@ -126,11 +127,12 @@ class ConversationService:
     def authorize(self, conversation_id: str, token: str | None) -> Conversation:
         """The conversation, if ``token`` is its token; another conversation's token fails."""
         conversation = self.session.get(Conversation, conversation_id)
-        if (
-            conversation is None
-            or not token
-            or not hmac.compare_digest(conversation.token_hash, _hash(token))
-        ):
+        if conversation is None or not token:
+            raise Unauthorized("missing or invalid conversation token")
+        given = _hash(token)
+        valid = [conversation.token_hash, *(conversation.channel.get("extra_token_hashes") or [])]
+        # Every candidate is compared (no early exit) so timing says nothing about which.
+        if not any([hmac.compare_digest(h, given) for h in valid]):
             raise Unauthorized("missing or invalid conversation token")
         return conversation
 
@@ -292,6 +294,8 @@ class ConversationService:
 
     def leave_email(self, conversation: Conversation, *, email: str) -> None:
         conversation.customer_email = email
+        # Left because nobody was online: agent replies are emailed there too.
+        conversation.channel = {**conversation.channel, "reply_by_email": True}
         self._activity(conversation, "Customer left an email address for a reply", "email_left")
         self.uow.emit(AGENTS, {"type": "conversation.updated", "conversation_id": conversation.id})
 
@@ -377,6 +381,15 @@ class ConversationService:
             conversation = self.session.get(Conversation, conversation_id)
             if conversation is None:
                 raise NotFound(f"no conversation {conversation_id}")
+            self.session.refresh(conversation)
+            owner = (
+                self.session.get(Agent, conversation.assigned_agent_id)
+                if conversation.assigned_agent_id
+                else None
+            )
+            if conversation.status == ASSIGNED and owner is not None:
+                who = "You already have" if owner.id == agent.id else f"{owner.name} took"
+                raise Conflict(f"{who} this conversation")
             raise Conflict(f"conversation is {conversation.status}, not queued")
         conversation = self.session.get(Conversation, conversation_id)
         self.session.refresh(conversation)
@@ -439,6 +452,51 @@ class ConversationService:
         conversation.updated_at = datetime.now(UTC)
         self._emit_message(conversation, message)
         return message
+
+    def email_reply(
+        self, conversation: Conversation, message: Message, *, enabled: bool
+    ) -> int | None:
+        """Queues an agent's public reply for the address the customer left (offline path).
+
+        Returns the delivery id to send after commit, or None when nothing is to be sent.
+        """
+        if not (conversation.customer_email and conversation.channel.get("reply_by_email")):
+            return None
+        if message.audience != PUBLIC:
+            return None
+        delivery = EmailDelivery(
+            conversation_id=conversation.id,
+            message_id=message.id,
+            to_address=conversation.customer_email,
+            status="pending" if enabled else "failed",
+            error=None if enabled else "email is not configured (SUPPORTBOT_SMTP_HOST)",
+        )
+        self.session.add(delivery)
+        self.session.flush()
+        if not enabled:
+            self.note(
+                conversation,
+                f"The customer left {conversation.customer_email}, but email is not "
+                "configured (SUPPORTBOT_SMTP_HOST), so this reply was not emailed",
+                "email_failed",
+            )
+            return None
+        return delivery.id
+
+    def note(self, conversation: Conversation, text: str, kind: str) -> None:
+        """A line only agents see (email outcomes and other system notes)."""
+        self._activity(conversation, text, kind, internal=True)
+
+    def add_resume_token(self, conversation: Conversation) -> str:
+        """Another token for this conversation (the customer reopened it from an email)."""
+        token = secrets.token_urlsafe(32)
+        extra = list(conversation.channel.get("extra_token_hashes") or [])[-4:]
+        conversation.channel = {
+            **conversation.channel,
+            "extra_token_hashes": [*extra, _hash(token)],
+        }
+        self.session.flush()
+        return token
 
     def record_suggestion(
         self, conversation: Conversation, *, agent: Agent, source: str, ref: str, action: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Cookie, Depends, Header, HTTPException, Request, WebSocket
 
@@ -35,6 +36,10 @@ def bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CSRF_HEADER = "x-csrf-token"
+
+
 def _agent_from(uow: UnitOfWork, token: str | None) -> Agent:
     agent = AgentService(uow.session).for_token(token) if token else None
     if agent is None:
@@ -42,13 +47,40 @@ def _agent_from(uow: UnitOfWork, token: str | None) -> Agent:
     return agent
 
 
+def csrf_token(secret_key: str, session_token: str) -> str:
+    """The anti-forgery token of a console session: pages send it back in X-CSRF-Token."""
+    digest = hmac.new(secret_key.encode(), b"csrf:" + session_token.encode(), "sha256")
+    return digest.hexdigest()
+
+
+def check_csrf(request: Request, session_token: str, form_token: str | None = None) -> None:
+    """A state-changing request that rides on the session cookie must come from our own
+    pages: same Origin (when the browser sends one) and the session's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise HTTPException(403, "cross-site request refused")
+    expected = csrf_token(app_state(request).settings.secret_key, session_token)
+    sent = request.headers.get(CSRF_HEADER) or form_token or ""
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
+
+
 def current_agent(
+    request: Request,
     uow: UowDep,
     authorization: Annotated[str | None, Header()] = None,
     supportbot_session: Annotated[str | None, Cookie()] = None,
 ) -> Agent:
-    """The logged-in agent (bearer token, or the console's session cookie)."""
-    return _agent_from(uow, bearer(authorization) or supportbot_session)
+    """The signed-in staff member: a bearer token (API clients), or the pages' session
+    cookie, which must also carry the CSRF token on state-changing requests."""
+    token = bearer(authorization)
+    if token:
+        return _agent_from(uow, token)
+    agent = _agent_from(uow, supportbot_session)
+    check_csrf(request, supportbot_session or "")
+    return agent
 
 
 CurrentAgent = Annotated[Agent, Depends(current_agent, scope="function")]
@@ -64,6 +96,7 @@ def require_roles(*roles: str):  # noqa: ANN201
 
 
 AgentOnDuty = Annotated[Agent, Depends(require_roles("agent", "admin"), scope="function")]
+AdminOnly = Annotated[Agent, Depends(require_roles("admin"), scope="function")]
 
 
 def require_service(
@@ -72,7 +105,8 @@ def require_service(
     """Service-to-service calls (the Rasa action server) present SUPPORTBOT_SERVICE_TOKEN."""
     expected = app_state(request).settings.service_token
     token = bearer(authorization) or ""
-    if not hmac.compare_digest(token.encode(), expected.encode()):
+    # An empty configured token must not make an empty bearer valid.
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
         raise HTTPException(401, "service token required", headers={"WWW-Authenticate": "Bearer"})
 
 

@@ -129,7 +129,9 @@ def make_bus(redis_url: str) -> EventBus:
     return RedisEventBus(redis_url) if redis_url else EventBus()
 
 
-RECHECK_S = 30.0
+# A console re-checks its session this often (a revoked one closes within this time even
+# when the revocation came from another process without a shared event bus).
+RECHECK_S = 10.0
 KEEPALIVE_S = 25.0
 
 
@@ -139,6 +141,7 @@ async def stream(  # noqa: ANN201
     channel: str,
     hello: dict[str, Any],
     still_allowed=None,  # noqa: ANN001 - async () -> bool, checked every RECHECK_S
+    closes_on=None,  # noqa: ANN001 - (event) -> bool: this event ends the stream at once
 ):
     """Sends every event on ``channel`` to an accepted WebSocket until the client leaves
     (or, with ``still_allowed``, until its credentials stop being valid: logout, disabled)."""
@@ -174,7 +177,11 @@ async def stream(  # noqa: ANN201
                     {getter, receiver}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
                 if getter in done:
-                    await websocket.send_json(getter.result())
+                    event = getter.result()
+                    if closes_on is not None and closes_on(event):
+                        await websocket.close(code=4401)
+                        return
+                    await websocket.send_json(event)
                     last_sent = loop.time()
                     continue
                 getter.cancel()

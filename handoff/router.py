@@ -4,11 +4,11 @@ suggested answers; and the escalation endpoint the Rasa action server calls."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import (
     APIRouter,
+    BackgroundTasks,
     HTTPException,
     Request,
     Response,
@@ -33,8 +33,10 @@ from handoff.deps import (
     websocket_token,
 )
 from handoff.events import AGENTS, stream
+from handoff.inbox import customer_history
 from handoff.models import Agent, Conversation
 from handoff.suggestions import suggest
+from handoff.views import summary
 
 logger = logging.getLogger("supportbot.handoff")
 router = APIRouter(tags=["handoff"])
@@ -109,50 +111,24 @@ def _load(service: ConversationService, conversation_id: str) -> Conversation:
         raise HTTPException(404, str(exc)) from exc
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _summary(service: ConversationService, conversation: Conversation) -> dict[str, Any]:
-    escalation = service.escalation(conversation)
-    context = escalation.context if escalation else {}
-    last = service.last_customer_message(conversation)
-    queued_at = _aware(conversation.queued_at)
-    return {
-        "conversation_id": conversation.id,
-        "status": conversation.status,
-        "reason": conversation.reason,
-        "priority": conversation.priority,
-        "queued_at": queued_at.isoformat() if queued_at else None,
-        "wait_s": round((datetime.now(UTC) - queued_at).total_seconds()) if queued_at else None,
-        "assigned_agent_id": conversation.assigned_agent_id,
-        "topic_intent": context.get("topic_intent"),
-        "last_customer_message": last.text if last else None,
-        "customer_email": conversation.customer_email,
-        # Set only for shoppers the website vouched for (verified data-user-hash).
-        "customer_user_id": conversation.customer_user_id,
-        "customer_name": conversation.customer_name,
-    }
-
-
 # ---- auth ---------------------------------------------------------------------------------
 @router.post("/api/auth/login", response_model=LoginOut)
 def login(body: LoginIn, uow: UowDep, request: Request, response: Response) -> LoginOut:
     """Agent login: returns a bearer token and sets the console's session cookie."""
     state = app_state(request)
-    allowed, retry = state.limiter.allow(
-        f"login:{request.client.host if request.client else ''}",
-        state.handoff.login_attempts_per_minute,
-    )
-    if not allowed:
+    # Failed attempts per client address are limited (guessing); successful ones are not.
+    key = f"login-failed:{request.client.host if request.client else ''}"
+    over, retry = state.limiter.exceeded(key, state.handoff.login_attempts_per_minute)
+    if over:
         raise HTTPException(
-            429, "too many login attempts", headers={"Retry-After": str(round(retry) + 1)}
+            429,
+            "too many failed sign-ins; wait a minute",
+            headers={"Retry-After": str(round(retry) + 1)},
         )
     agents = AgentService(uow.session)
     agent = agents.authenticate(email=body.email, password=body.password)
     if agent is None:
+        state.limiter.allow(key, state.handoff.login_attempts_per_minute)
         raise HTTPException(401, "wrong email or password")
     token = agents.issue_token(agent, ttl_hours=state.handoff.agent_token_ttl_hours)
     agents.for_token(token)  # marks the agent online
@@ -219,8 +195,8 @@ def queue(agent: AgentOnDuty, uow: UowDep, request: Request) -> dict[str, Any]:
         Conversation.status == "assigned", Conversation.assigned_agent_id == agent.id
     )
     return {
-        "queued": [_summary(service, c) for c in service.queue.queued()],
-        "mine": [_summary(service, c) for c in mine],
+        "queued": [summary(service, c) for c in service.queue.queued()],
+        "mine": [summary(service, c) for c in mine],
         "agents_online": service.queue.agents_online(),
     }
 
@@ -234,7 +210,7 @@ def conversation_detail(
     conversation = _load(service, conversation_id)
     escalation = service.escalation(conversation)
     return {
-        **_summary(service, conversation),
+        **summary(service, conversation),
         "csat_score": conversation.csat_score,
         "escalation": None
         if escalation is None
@@ -248,6 +224,8 @@ def conversation_detail(
             message_out(m, agent_view=True)
             for m in service.transcript(conversation, include_internal=True)
         ],
+        "handoff": service.handoff_info(conversation),
+        "customer_history": customer_history(uow.session, conversation),
     }
 
 
@@ -259,7 +237,7 @@ def _transition(request: Request, uow, conversation_id: str, fn) -> dict[str, An
     except Conflict as exc:
         raise HTTPException(409, str(exc)) from exc
     uow.session.flush()
-    return _summary(service, conversation)
+    return summary(service, conversation)
 
 
 @router.post("/api/handoff/conversations/{conversation_id}/claim")
@@ -274,14 +252,20 @@ def claim(
         raise HTTPException(404, str(exc)) from exc
     except Conflict as exc:
         raise HTTPException(409, str(exc)) from exc
-    return _summary(service, conversation)
+    return summary(service, conversation)
 
 
 @router.post("/api/handoff/conversations/{conversation_id}/messages", status_code=201)
 def agent_message(
-    conversation_id: str, body: AgentMessageIn, agent: AgentOnDuty, uow: UowDep, request: Request
+    conversation_id: str,
+    body: AgentMessageIn,
+    agent: AgentOnDuty,
+    uow: UowDep,
+    request: Request,
+    background: BackgroundTasks,
 ) -> dict[str, Any]:
-    """A reply the customer sees live, or an internal note (internal=true)."""
+    """A reply the customer sees live (and gets by email if they left an address because
+    nobody was online), or an internal note (internal=true)."""
     service = _service(uow, request)
     conversation = _load(service, conversation_id)
     try:
@@ -294,6 +278,10 @@ def agent_message(
         )
     except Conflict as exc:
         raise HTTPException(409, str(exc)) from exc
+    mailer = app_state(request).mailer
+    delivery = service.email_reply(conversation, message, enabled=mailer.settings.enabled)
+    if delivery is not None:  # sent after this request's transaction commits
+        background.add_task(mailer.deliver, delivery)
     return message_out(message, agent_view=True)
 
 
@@ -384,6 +372,14 @@ async def agents_ws(websocket: WebSocket) -> None:
         current = await run_in_threadpool(websocket_agent, websocket, token)
         return current is not None and current.role in ("agent", "admin")
 
+    def revoked(event: dict) -> bool:  # disabled, demoted or password reset by an admin
+        return event.get("type") == "agent.revoked" and event.get("agent_id") == agent.id
+
     await stream(
-        websocket, state.bus, AGENTS, {"type": "ready", "agent_id": agent.id}, still_allowed
+        websocket,
+        state.bus,
+        AGENTS,
+        {"type": "ready", "agent_id": agent.id},
+        still_allowed,
+        closes_on=revoked,
     )

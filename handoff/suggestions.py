@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections import OrderedDict, defaultdict
 from typing import Any
@@ -10,7 +11,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.models import AGENT, CUSTOMER, PUBLIC, RESOLVED, Conversation, Message
+from handoff.models import AGENT, CUSTOMER, PUBLIC, RESOLVED, Conversation, Escalation, Message
+from knowledge_base.search import QueryError
 
 PAST_CANDIDATES = 300
 CACHE_SIZE = 5000  # embeddings of past customer messages kept per app worker
@@ -57,18 +59,76 @@ def _past_pairs(session: Session, exclude: str) -> list[tuple[Message, Message]]
     return pairs
 
 
+# What a customer says to move the conversation along rather than to describe their need.
+CONVERSATIONAL = {
+    "request_human",
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "bot_challenge",
+    "out_of_scope",
+}
+_ASKS_FOR_PERSON = re.compile(
+    r"\b(talk|speak|chat|connect|transfer|put|get)\b.*\b(person|human|agent|someone|somebody|"
+    r"representative|rep|staff|people)\b",
+    re.I,
+)
+_BUTTON_TEXTS = {"talk to a person", "yes, thanks", "no, talk to a person"}
+SHORT = 6  # words: a message this short is searched together with the one before it
+
+
+def _substantive(text: str, intent: str | None) -> bool:
+    words = text.split()
+    if text.strip().startswith("/") or text.strip().lower() in _BUTTON_TEXTS:
+        return False
+    if intent in CONVERSATIONAL:
+        return False
+    if len(words) < 12 and _ASKS_FOR_PERSON.search(text):
+        return False  # "can I talk to someone" says nothing about the need
+    return len(words) >= 2
+
+
+def need_query(messages: list[Message], nlu_history: list[dict[str, Any]]) -> str | None:
+    """The customer's need in their words: the latest substantive message (the question the
+    bot tried, or what they told the agent since), with the one before it if it is short."""
+    intents = {t.get("text"): t.get("intent") for t in nlu_history if isinstance(t, dict)}
+    substantive = [m.text for m in messages if _substantive(m.text, intents.get(m.text))]
+    if not substantive:
+        return None
+    query = substantive[-1]
+    if len(query.split()) < SHORT and len(substantive) > 1:
+        query = f"{substantive[-2]} {query}"
+    return query[:1000]
+
+
 def suggest(session: Session, state: Any, conversation: Conversation) -> dict[str, Any]:
-    """Top help-center passages and past replies for the latest customer message."""
-    latest = session.scalars(
-        select(Message)
-        .where(Message.conversation_id == conversation.id, Message.sender == CUSTOMER)
-        .order_by(Message.id.desc())
+    """Help-center passages and past agent replies for what the customer needs (their
+    substantive messages, not "let me talk to a person")."""
+    customer_messages = list(
+        session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id, Message.sender == CUSTOMER)
+            .order_by(Message.id)
+        )
+    )
+    if not customer_messages:
+        return {"for_message_id": None, "query": None, "suggestions": []}
+    latest = customer_messages[-1]
+    escalation = session.scalars(
+        select(Escalation)
+        .where(Escalation.conversation_id == conversation.id)
+        .order_by(Escalation.id.desc())
     ).first()
-    if latest is None:
-        return {"for_message_id": None, "suggestions": []}
-    text = latest.text
+    history = (escalation.context or {}).get("nlu_history") or [] if escalation else []
+    text = need_query(customer_messages, history) or latest.text[:1000]
     suggestions: list[dict[str, Any]] = []
-    for r in state.search.search(text[:1000], TOP):
+    try:
+        results = state.search.search(text, TOP)
+    except QueryError:  # text the chat accepts but search does not (e.g. control characters)
+        results = []
+    for r in results:
         suggestions.append(
             {
                 "source": "kb",
@@ -114,4 +174,4 @@ def suggest(session: Session, state: Any, conversation: Conversation) -> dict[st
                     "score": round(score, 4),
                 }
             )
-    return {"for_message_id": latest.id, "suggestions": suggestions}
+    return {"for_message_id": latest.id, "query": text, "suggestions": suggestions}

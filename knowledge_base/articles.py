@@ -13,6 +13,8 @@ import yaml
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 80
 MAX_BODY_CHARS = 100_000
+MAX_QUESTIONS = 200
+MAX_QUESTION_CHARS = 500
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
 
 
@@ -29,6 +31,8 @@ class Article:
     intent: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
     updated: str = ""
+    # Customer questions this article answers, in customers' words (searched as well).
+    questions: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def url(self) -> str:
@@ -37,7 +41,7 @@ class Article:
     def content_hash(self) -> str:
         """Hash of everything that is embedded; unchanged hash = no re-embedding."""
         digest = hashlib.sha256()
-        for part in (self.slug, self.title, self.body):
+        for part in (self.slug, self.title, self.body, *self.questions):
             digest.update(part.encode())
             digest.update(b"\0")
         return digest.hexdigest()
@@ -51,6 +55,8 @@ class Article:
             "tags": list(self.tags),
             "updated": self.updated,
         }
+        if self.questions:
+            front["questions"] = list(self.questions)
         head = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=None)
         return f"---\n{head}---\n{self.body.strip()}\n"
 
@@ -73,6 +79,7 @@ def make_article(
     intent: str = "",
     tags: list[str] | tuple[str, ...] = (),
     updated: str = "",
+    questions: list[str] | tuple[str, ...] = (),
 ) -> Article:
     """Builds a validated article (the one constructor used by import and the editor)."""
     validate_slug(slug)
@@ -84,6 +91,13 @@ def make_article(
     if len(body) > MAX_BODY_CHARS:
         raise ArticleError(f"{slug}: body is longer than {MAX_BODY_CHARS} characters")
     clean_tags = tuple(str(t).strip() for t in tags if str(t).strip())
+    clean_questions = tuple(
+        dict.fromkeys(" ".join(str(q).split()) for q in questions if str(q).strip())
+    )
+    if len(clean_questions) > MAX_QUESTIONS:
+        raise ArticleError(f"{slug}: at most {MAX_QUESTIONS} questions")
+    if any(len(q) > MAX_QUESTION_CHARS for q in clean_questions):
+        raise ArticleError(f"{slug}: a question is longer than {MAX_QUESTION_CHARS} characters")
     return Article(
         slug=slug,
         title=title,
@@ -92,6 +106,7 @@ def make_article(
         intent=str(intent or "").strip(),
         tags=clean_tags,
         updated=str(updated or date.today().isoformat()),
+        questions=clean_questions,
     )
 
 
@@ -115,6 +130,7 @@ def parse_markdown(text: str, *, source: str = "<text>") -> Article:
             intent=front.get("intent", ""),
             tags=front.get("tags") or [],
             updated=str(front.get("updated") or ""),
+            questions=front.get("questions") or [],
         )
     except ArticleError as exc:
         raise ArticleError(f"{source}: {exc}") from exc

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from knowledge_base.articles import Article
 
 # Bump when passage splitting or embed_text changes: existing indexes are then rebuilt.
-CHUNKING_VERSION = 1
+CHUNKING_VERSION = 2
+# The section name of the entries made from an article's "questions this article answers".
+QUESTION_SECTION = "Questions this article answers"
 # Sections longer than this are split at paragraph boundaries (MiniLM reads 256 tokens).
 MAX_PASSAGE_WORDS = 180
 _HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
@@ -20,12 +22,15 @@ class Passage:
     slug: str
     title: str
     section: str
-    text: str  # Markdown of the passage (without its heading)
+    text: str  # Markdown of the passage (without its heading), or a customer question
     position: int
+    kind: str = "text"  # text | question
 
     @property
     def embed_text(self) -> str:
         """What gets embedded: title and heading give a lone passage its context."""
+        if self.kind == "question":  # matched question to question, in customers' words
+            return self.text
         parts = [self.title] if self.section == self.title else [self.title, self.section]
         parts.append(plain_text(self.text))
         return " ".join(p if p[-1:] in ".?!:" else p + "." for p in parts[:-1]) + " " + parts[-1]
@@ -58,7 +63,8 @@ def _split_long(text: str) -> list[str]:
 
 
 def split_passages(article: Article) -> list[Passage]:
-    """The article's intro and each of its sections, as passages in reading order."""
+    """The article's intro and each of its sections, as passages in reading order, then the
+    questions it answers (``kind="question"``)."""
     sections: list[tuple[str, list[str]]] = [(article.title, [])]
     for line in article.body.splitlines():
         match = _HEADING.match(line)
@@ -77,4 +83,15 @@ def split_passages(article: Article) -> list[Passage]:
             passages.append(
                 Passage(article.slug, article.title, heading, chunk, position=len(passages))
             )
+    for question in article.questions:
+        passages.append(
+            Passage(
+                article.slug,
+                article.title,
+                QUESTION_SECTION,
+                question,
+                position=len(passages),
+                kind="question",
+            )
+        )
     return passages

@@ -56,6 +56,15 @@ class SyncReport:
         return bool(self.added or self.updated or self.removed)
 
 
+def _text_rows(passages: list[Passage]) -> dict[str, np.ndarray]:
+    """Row numbers of each article's text passages (its stored questions left out)."""
+    rows: dict[str, list[int]] = {}
+    for i, passage in enumerate(passages):
+        if passage.kind == "text":
+            rows.setdefault(passage.slug, []).append(i)
+    return {slug: np.array(r, dtype=np.int64) for slug, r in rows.items()}
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -97,6 +106,7 @@ class PassageIndex:
         self.vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
         self.hashes: dict[str, str] = {}
         self.titles: dict[str, np.ndarray] = {}
+        self.text_rows: dict[str, np.ndarray] = {}
         self.faiss_index: faiss.Index = self._new_faiss(self.vectors)
         self._loaded_stamp: tuple[int, int] | None = None
 
@@ -175,12 +185,13 @@ class PassageIndex:
     ) -> None:
         faiss_index = self._new_faiss(vectors)
         # One assignment; readers see either the old or the new index, never a mix.
-        self.passages, self.vectors, self.hashes, self.titles, self.faiss_index = (
+        self.passages, self.vectors, self.hashes, self.titles, self.faiss_index, self.text_rows = (
             passages,
             vectors,
             hashes,
             titles,
             faiss_index,
+            _text_rows(passages),
         )
 
     # ---- persistence ----------------------------------------------------------------
@@ -274,6 +285,7 @@ class PassageIndex:
             ):
                 raise IndexCorrupt("file contents disagree with the manifest")
             self.passages = passages
+            self.text_rows = _text_rows(passages)
             self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
             self.hashes = dict(manifest.get("articles") or {})
             self.titles = dict(zip(sorted(self.hashes), title_matrix.astype(np.float32)))
@@ -310,6 +322,15 @@ class PassageIndex:
     # ---- querying -------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.passages)
+
+    def best_text_passage(self, slug: str, query: np.ndarray) -> tuple[Passage, float] | None:
+        """The article's own passage (not a stored question) closest to ``query``."""
+        passages, vectors, rows = self.passages, self.vectors, self.text_rows.get(slug)
+        if rows is None or not len(rows):
+            return None
+        scores = vectors[rows] @ query
+        best = int(np.argmax(scores))
+        return passages[int(rows[best])], float(scores[best])
 
     def search_vector(self, query: np.ndarray, n: int) -> list[tuple[Passage, float]]:
         """The ``n`` passages with the highest cosine similarity to a unit query vector."""

@@ -76,6 +76,9 @@ class RevisionRow(KBBase):
     category: Mapped[str] = mapped_column(String(80), default="")
     intent: Mapped[str] = mapped_column(String(80), default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Customer questions this article answers (editors add them from the unanswered list);
+    # searched beside the article's passages.
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
     author: Mapped[str] = mapped_column(String(120))
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

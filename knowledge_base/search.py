@@ -88,6 +88,12 @@ class SearchEngine:
             if passage.slug not in best or score > best[passage.slug][1]:
                 best[passage.slug] = (passage, score)
         ranked = sorted(best.values(), key=lambda ps: -ps[1])[:k]
+        # An article found through a question it answers is quoted from its own text.
+        for i, (passage, score) in enumerate(ranked):
+            if passage.kind == "question":
+                text = self.index.best_text_passage(passage.slug, vector)
+                if text is not None:
+                    ranked[i] = (text[0], score)
         return [
             SearchResult(
                 slug=p.slug,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from knowledge_base.articles import Article, ArticleError, make_article
+from knowledge_base.diff import revision_diff
 from knowledge_base.models import ArticleRow, RevisionRow, utcnow
 
 
@@ -20,7 +21,12 @@ class ArticleNotFound(LookupError):
 
 
 class ArticleConflict(Exception):
-    """The slug exists already, or the edit was based on an older revision."""
+    """The slug exists already, or the edit was based on an older revision (``details``
+    then says who changed what since)."""
+
+    def __init__(self, message: str, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ def _article_of(slug: str, rev: RevisionRow) -> Article:
         intent=rev.intent,
         tags=tuple(rev.tags or ()),
         updated=rev.created_at.date().isoformat(),
+        questions=tuple(rev.questions or ()),
     )
 
 
@@ -153,9 +160,17 @@ class ArticleService:
         row = self._require(slug)
         latest = row.revisions[-1]
         if base_revision is not None and base_revision != latest.number:
+            base = next((r for r in row.revisions if r.number == base_revision), None)
             raise ArticleConflict(
-                f"{slug!r} changed since revision {base_revision} (latest is {latest.number}); "
-                "reload and reapply your edit"
+                f"{latest.author} saved revision {latest.number} of {slug!r} after the revision "
+                f"{base_revision} you edited; reload and reapply your edit",
+                details={
+                    "latest_revision": latest.number,
+                    "author": latest.author,
+                    "created_at": latest.created_at.isoformat(),
+                    "note": latest.note,
+                    "changes": revision_diff(base, latest) if base is not None else None,
+                },
             )
         current = _article_of(slug, latest)
         merged = make_article(
@@ -165,12 +180,13 @@ class ArticleService:
             category=changes.get("category", current.category),
             intent=changes.get("intent", current.intent),
             tags=changes.get("tags", list(current.tags)),
+            questions=changes.get("questions", list(current.questions)),
         )
         if merged.content_hash() == current.content_hash() and (
             merged.category,
             merged.intent,
             merged.tags,
-        ) == (current.category, current.intent, current.tags):
+        ) == (current.category, current.intent, current.tags):  # questions are in the hash
             return _view(row)  # nothing changed: no empty revision
         self._add_revision(row, merged, author=author, note=note)
         self.session.flush()
@@ -183,6 +199,37 @@ class ArticleService:
         row.published_at = utcnow()
         self.session.flush()
         return _view(row)
+
+    def unpublish(self, *, slug: str) -> ArticleView:
+        """Takes the article out of the help center and search; it stays as a draft."""
+        row = self._require(slug)
+        row.published_revision = None
+        row.published_at = None
+        self.session.flush()
+        return _view(row)
+
+    def revision(self, *, slug: str, number: int) -> RevisionRow:
+        for rev in self._require(slug).revisions:
+            if rev.number == number:
+                return rev
+        raise ArticleNotFound(f"{slug!r} has no revision {number}")
+
+    def restore(self, *, slug: str, number: int, author: str) -> ArticleView:
+        """A new revision with the content of revision ``number`` (publish to make it live)."""
+        old = self.revision(slug=slug, number=number)
+        return self.update(
+            slug=slug,
+            changes={
+                "title": old.title,
+                "body": old.body,
+                "category": old.category,
+                "intent": old.intent,
+                "tags": list(old.tags or []),
+                "questions": list(old.questions or []),
+            },
+            author=author,
+            note=f"restored revision {number}",
+        )
 
     def delete(self, *, slug: str) -> None:
         """Removes the article from the help center and search (history is kept)."""
@@ -225,6 +272,7 @@ class ArticleService:
                         "category": article.category,
                         "intent": article.intent,
                         "tags": list(article.tags),
+                        "questions": list(article.questions),
                     },
                     author=author,
                     note="imported",
@@ -250,6 +298,7 @@ class ArticleService:
                 category=article.category,
                 intent=article.intent,
                 tags=list(article.tags),
+                questions=list(article.questions),
                 author=author,
                 note=note[:500],
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.db import unit_of_work
 from api.deps import EditorDep, SessionDep, StateDep
 from api.kb_sync import sync_index
-from knowledge_base.articles import MAX_BODY_CHARS, ArticleError, make_article
+from knowledge_base.articles import MAX_BODY_CHARS, MAX_QUESTIONS, ArticleError, make_article
 from knowledge_base.render import render_markdown
 from knowledge_base.store import ArticleConflict, ArticleNotFound, ArticleService, ArticleView
 
@@ -27,6 +28,8 @@ class ArticleBase(BaseModel):
     category: str = Field("", max_length=80)
     intent: str = Field("", max_length=80)
     tags: list[str] = Field(default_factory=list, max_length=20)
+    # Customer questions this article answers (searched beside its text).
+    questions: list[str] = Field(default_factory=list, max_length=MAX_QUESTIONS)
 
 
 class ArticleCreate(ArticleBase):
@@ -40,6 +43,7 @@ class ArticleUpdate(BaseModel):
     category: str | None = Field(None, max_length=80)
     intent: str | None = Field(None, max_length=80)
     tags: list[str] | None = Field(None, max_length=20)
+    questions: list[str] | None = Field(None, max_length=MAX_QUESTIONS)
     note: str = Field("", max_length=500)
     # The revision this edit was made on; a newer one on the server means a 409.
     base_revision: int | None = None
@@ -80,6 +84,7 @@ def _read(view: ArticleView) -> ArticleRead:
         category=a.category,
         intent=a.intent,
         tags=list(a.tags),
+        questions=list(a.questions),
         revision=view.revision,
         status=view.status,
         published_revision=view.published_revision,
@@ -114,7 +119,7 @@ def create_article(body: ArticleCreate, session: SessionDep, editor: EditorDep) 
     """Creates a draft; publish it to make it searchable."""
     try:
         article = make_article(**body.model_dump(exclude={"note"}))
-        view = ArticleService(session).create(article=article, author=editor, note=body.note)
+        view = ArticleService(session).create(article=article, author=editor.name, note=body.note)
         return _read(view)
     except (ArticleError, ArticleConflict, IntegrityError) as exc:
         raise _errors(exc) from exc
@@ -129,22 +134,34 @@ def get_article(slug: str, session: SessionDep, _: EditorDep) -> ArticleRead:
         raise _errors(exc) from exc
 
 
-@router.put("/{slug}", response_model=ArticleRead)
+@router.put(
+    "/{slug}",
+    response_model=ArticleRead,
+    responses={409: {"description": "stale edit: ``conflict`` says who changed what since"}},
+)
 def update_article(
     slug: str, body: ArticleUpdate, session: SessionDep, editor: EditorDep
-) -> ArticleRead:
+) -> ArticleRead | JSONResponse:
     """Saves a new revision (not live until published)."""
     changes = body.model_dump(exclude_none=True, exclude={"note", "base_revision"})
     try:
         view = ArticleService(session).update(
             slug=slug,
             changes=changes,
-            author=editor,
+            author=editor.name,
             base_revision=body.base_revision,
             note=body.note,
         )
         return _read(view)
-    except (ArticleError, ArticleConflict, ArticleNotFound, IntegrityError) as exc:
+    except ArticleConflict as exc:
+        if exc.details is None:
+            raise _errors(exc) from exc
+        # Who saved what since the revision this edit started from: nothing is lost, the
+        # editor sees the other change and reapplies theirs.
+        return JSONResponse(
+            {"detail": str(exc), "conflict": exc.details}, status_code=status.HTTP_409_CONFLICT
+        )
+    except (ArticleError, ArticleNotFound, IntegrityError) as exc:
         raise _errors(exc) from exc
 
 

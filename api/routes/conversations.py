@@ -26,6 +26,7 @@ from handoff.conversations import Conflict, ConversationService, NotFound, Unaut
 from handoff.deps import bearer
 from handoff.events import conversation_channel, stream
 from handoff.identity import verify as verify_identity
+from handoff.mailer import check_resume_key
 from handoff.models import BOT, SYSTEM
 from handoff.uow import unit_of_work
 
@@ -191,6 +192,30 @@ async def request_person(
     except Unauthorized as exc:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
     return JSONResponse(snapshot)
+
+
+class ResumeIn(BaseModel):
+    key: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/{conversation_id}/resume", response_model=ConversationCreated)
+def resume_from_email(
+    conversation_id: str, body: ResumeIn, request: Request, state: StateDep
+) -> ConversationCreated:
+    """The link in a reply email: a signed key becomes a token for this conversation, so the
+    customer continues where they left off on any device."""
+    _rate(state, f"resume:{client_ip(request)}", 20, 3600)
+    if not check_resume_key(state.settings.secret_key, conversation_id, body.key):
+        raise HTTPException(403, "this link is invalid or has expired; start a new chat")
+    with unit_of_work(state.sessions, state.bus) as uow:
+        service = _service(uow, state)
+        try:
+            conversation = service.get(conversation_id)
+        except NotFound as exc:
+            raise HTTPException(404, "this conversation no longer exists") from exc
+        token = service.add_resume_token(conversation)
+        identified = bool(conversation.customer_user_id)
+    return ConversationCreated(conversation_id=conversation_id, token=token, identified=identified)
 
 
 @router.get("/{conversation_id}")

@@ -92,7 +92,7 @@ def test_publish_makes_an_edit_searchable_without_full_rebuild(client):
 
     revisions = client.get(f"/api/kb/articles/{s}/revisions", headers=AUTH).json()
     assert [(r["number"], r["published"]) for r in revisions] == [(2, True), (1, False)]
-    assert all(r["author"] == "editor" for r in revisions)
+    assert all(r["author"] == "automation (editor token)" for r in revisions)
 
 
 def test_stale_edit_is_a_409_and_loses_nothing(client):
@@ -108,7 +108,11 @@ def test_stale_edit_is_a_409_and_loses_nothing(client):
         f"/api/kb/articles/{s}", headers=AUTH, json={"title": "Second", "base_revision": 1}
     )
     assert stale.status_code == 409
-    assert "latest is 2" in stale.json()["detail"]
+    assert "saved revision 2" in stale.json()["detail"]
+    conflict = stale.json()["conflict"]
+    assert conflict["latest_revision"] == 2
+    assert conflict["author"] == "automation (editor token)"
+    assert conflict["changes"]["fields"]["title"]["to"] == "First"
     assert client.get(f"/api/kb/articles/{s}", headers=AUTH).json()["title"] == "First"
 
 

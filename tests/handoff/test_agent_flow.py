@@ -315,3 +315,43 @@ def test_suggestions_from_kb_and_past_replies(handoff):
         ).status_code
         == 204
     )
+
+
+def test_suggestions_answer_the_need_not_the_request_for_a_person(handoff):
+    agent = handoff.agent("ana@example.com")
+    cid, auth = handoff.new_conversation()
+    question = "how long do I have to return boots?"
+    chat(handoff, cid, auth, question)
+    chat(handoff, cid, auth, "I want to talk to a person")
+    handoff.escalate(
+        cid,
+        nlu_history=[
+            {"text": question, "intent": "returns_refunds", "confidence": 0.9},
+            {"text": "I want to talk to a person", "intent": "request_human", "confidence": 0.97},
+        ],
+    )
+    result = handoff.client.get(
+        f"/api/handoff/conversations/{cid}/suggestions", headers=agent
+    ).json()
+    assert result["query"] == question
+    assert result["suggestions"][0]["ref"] == "return-policy"
+    # What the customer tells the agent afterwards is the need now.
+    chat(handoff, cid, auth, "actually, when will my refund show up on my card?")
+    result = handoff.client.get(
+        f"/api/handoff/conversations/{cid}/suggestions", headers=agent
+    ).json()
+    assert result["suggestions"][0]["ref"] == "refund-timing"
+
+
+def test_a_lost_claim_race_names_the_winner(handoff):
+    cid, _ = handoff.new_conversation()
+    handoff.escalate(cid)
+    ana, bo = handoff.agent("ana@example.com"), handoff.agent("bo@example.com")
+    assert (
+        handoff.client.post(f"/api/handoff/conversations/{cid}/claim", headers=ana).status_code
+        == 200
+    )
+    lost = handoff.client.post(f"/api/handoff/conversations/{cid}/claim", headers=bo)
+    assert lost.status_code == 409 and lost.json()["detail"] == "Ana took this conversation"
+    again = handoff.client.post(f"/api/handoff/conversations/{cid}/claim", headers=ana)
+    assert again.json()["detail"] == "You already have this conversation"

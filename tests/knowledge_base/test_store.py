@@ -49,8 +49,10 @@ def test_stale_base_revision_conflicts(session):
     service.update(
         slug="tent-care", changes={"title": "Tent care 101"}, author="ana", base_revision=1
     )
-    with pytest.raises(ArticleConflict, match="latest is 2"):
+    with pytest.raises(ArticleConflict, match="ana saved revision 2") as conflict:
         service.update(slug="tent-care", changes={"title": "Other"}, author="ben", base_revision=1)
+    changes = conflict.value.details["changes"]
+    assert changes["fields"]["title"] == {"from": "Tent care", "to": "Tent care 101"}
 
 
 def test_invalid_edit_changes_nothing(session):

@@ -361,6 +361,13 @@
 
     // ---- storage: the conversation survives reloads and is shared by tabs ---------------
     restore() {
+      // A link from a reply email: #supportbot-resume=<conversation id>.<signed key>
+      var link = /(?:^#|&)supportbot-resume=([^&]+)/.exec(location.hash);
+      if (link) {
+        history.replaceState(null, "", location.pathname + location.search);
+        this.resumeFromLink(decodeURIComponent(link[1]));
+        return;
+      }
       var saved = null;
       try {
         saved = JSON.parse(localStorage.getItem(this.storeKey) || "null");
@@ -374,6 +381,34 @@
       }
       this.conv = saved && saved.id && saved.token ? saved : null;
       if (this.conv) this.load();
+    }
+
+    resumeFromLink(raw) {
+      var dot = raw.indexOf(".");
+      var self = this;
+      var id = raw.slice(0, dot), key = raw.slice(dot + 1);
+      this.toggle(true);
+      fetch(this.api + "/api/conversations/" + encodeURIComponent(id) + "/resume", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ key: key }),
+        credentials: "omit",
+        mode: "cors",
+      })
+        .then(function (response) {
+          return response.json().then(function (data) {
+            if (!response.ok) throw new ApiError(response.status, data.detail || "HTTP " + response.status, 0);
+            return data;
+          });
+        })
+        .then(
+          function (data) {
+            self.conv = { id: data.conversation_id, token: data.token, user: self.userId };
+            self.save();
+            self.load();
+          },
+          function (error) { self.showError(error); }
+        );
     }
 
     save() {
