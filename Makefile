@@ -54,7 +54,7 @@ install: $(VENV)/.installed $(RASA_VENV)/.installed ## create both environments
 $(EMBEDDER): $(VENV)/.installed knowledge_base/onnx_export.py
 	$(call step,exporting all-MiniLM-L6-v2 to ONNX for the Rasa pipeline)
 	@$(VENV)/bin/python -m knowledge_base.onnx_export var/embedder-onnx 2>&1 | grep -vE 'Warning|warn|^\s' || true
-	@test -f $@
+	@test -f $@ && touch $@
 
 .PHONY: embedder
 embedder: $(EMBEDDER) ## export the embedding model for Rasa
@@ -121,8 +121,16 @@ bench-nlu-clinc: $(RASA_VENV)/.installed $(EMBEDDER) ## the NLU pipeline on CLIN
 bench-kb: $(VENV)/.installed ## retrieval Recall@k/MRR, answer threshold, search latency vs floor
 	@$(VENV)/bin/python -m bench.kb
 
+.PHONY: bench-e2e
+bench-e2e: $(MODEL_STAMP) ## whole conversations through the real stack: containment, escalation P/R, reasons
+	@$(VENV)/bin/python -m bench.e2e
+
+.PHONY: bench-kb-levers
+bench-kb-levers: $(VENV)/.installed ## retrieval levers on the dev split (what was kept, what lost)
+	@$(VENV)/bin/python -m bench.kb_levers
+
 .PHONY: bench
-bench: bench-nlu bench-kb bench-handoff ## all benchmarks except CLINC150 (see bench-nlu-clinc)
+bench: bench-nlu bench-kb bench-handoff bench-e2e ## all benchmarks except CLINC150 (see bench-nlu-clinc)
 
 .PHONY: clean
 clean: ## remove generated models, indexes and databases (keeps the environments)

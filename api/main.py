@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -110,7 +112,13 @@ def create_app(
                 ),
             )
             socket_channel.chat, socket_channel.bus = app.state.supportbot.chat, bus
-            yield
+            sweeper = asyncio.create_task(app.state.supportbot.chat.sweep_forever())
+            try:
+                yield
+            finally:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
         await bus.stop()
         engine.dispose()
 

@@ -55,12 +55,21 @@ class RasaClient:
             raise RasaUnavailable("Rasa returned something other than a list of messages")
         return bot_messages(replies)
 
+    async def _events(self, sender: str, events: list[dict[str, Any]]) -> None:
+        params = {"token": self.token} if self.token else None
+        await self._post(f"/conversations/{sender}/tracker/events", events, params=params)
+
     async def resume(self, sender: str) -> None:
         """Un-pauses the Rasa conversation after a person handed it back."""
-        params = {"token": self.token} if self.token else None
-        await self._post(
-            f"/conversations/{sender}/tracker/events", [{"event": "resume"}], params=params
-        )
+        await self._events(sender, [{"event": "resume"}])
+
+    async def restart(self, sender: str) -> None:
+        """A fresh Rasa session (slots reset) for a conversation that ended and reopened."""
+        await self._post("/webhooks/rest/webhook", {"sender": sender, "message": "/session_start"})
+
+    async def set_slot(self, sender: str, name: str, value: Any) -> None:
+        """Tells the bot about something that happened outside it (a thumbs-down offer)."""
+        await self._events(sender, [{"event": "slot", "name": name, "value": value}])
 
 
 def bot_messages(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,4 +91,6 @@ def bot_messages(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
             )
         if custom.get("articles") and messages:
             messages[-1]["articles"] = custom["articles"]
+        if custom.get("end") and messages:  # the bot resolved the conversation
+            messages[-1]["end"] = str(custom["end"])
     return messages

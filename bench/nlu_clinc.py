@@ -52,6 +52,13 @@ def gold(rows: list[list[str]]) -> list[str]:
     return ["out_of_scope" if intent == "oos" else intent for _, intent in rows]
 
 
+def configured_fallback() -> float:
+    import re
+
+    config = (ROOT / "bot" / "config.yml").read_text()
+    return float(re.search(r"FallbackClassifier\s*\n\s*threshold:\s*([0-9.]+)", config).group(1))
+
+
 def main() -> None:
     if not DATA.exists():
         raise SystemExit(f"CLINC150 not found at {DATA}")
@@ -66,9 +73,15 @@ def main() -> None:
         progress(f"training the pipeline on {len(train):,} CLINC150 examples (151 intents)")
         model = train_nlu(CONFIG, [train_file], work / "models", "clinc")
         progress(f"parsing {len(val):,} validation messages")
-        raw_val = [top_and_raw(p)[1:] for p in parse_all(model, [t for t, _ in val], "validation")]
+        raw_val = [
+            top_and_raw(p, configured_fallback())[1:]
+            for p in parse_all(model, [t for t, _ in val], "validation")
+        ]
         progress(f"parsing {len(test):,} test messages")
-        raw_test = [top_and_raw(p)[1:] for p in parse_all(model, [t for t, _ in test], "test")]
+        raw_test = [
+            top_and_raw(p, configured_fallback())[1:]
+            for p in parse_all(model, [t for t, _ in test], "test")
+        ]
 
     g_val, g_test = gold(val), gold(test)
     curve = [(th, scores(g_val, apply_threshold(raw_val, th))) for th in GRID]

@@ -73,11 +73,24 @@ def parse_all(model: Path, texts: Sequence[str], label: str = "parsing") -> list
     return asyncio.run(run())
 
 
-def top_and_raw(parse: dict) -> tuple[str, str, float]:
-    """Final intent (after fallback), the classifier's own top intent, and its confidence."""
+def top_and_raw(parse: dict, threshold: float) -> tuple[str, str, float]:
+    """Final intent (after fallback), the classifier's own top intent, and its confidence.
+
+    The FallbackClassifier puts an ``nlu_fallback`` entry with the threshold as confidence in
+    front of the ranking; the classifier may also predict ``nlu_fallback`` itself (it is
+    trained on messages that carry no request), which stays.
+    """
     final = parse["intent"]["name"]
-    ranking = parse.get("intent_ranking") or []
-    raw = next((r for r in ranking if r["name"] != "nlu_fallback"), parse["intent"])
+    ranking = list(parse.get("intent_ranking") or [])
+    injected = (
+        ranking
+        and ranking[0]["name"] == "nlu_fallback"
+        and abs(float(ranking[0]["confidence"]) - threshold) < 1e-9
+        and (len(ranking) == 1 or float(ranking[1]["confidence"]) < threshold)
+    )
+    if injected and len(ranking) > 1:
+        ranking = ranking[1:]
+    raw = ranking[0] if ranking else parse["intent"]
     return final, raw["name"], float(raw["confidence"])
 
 

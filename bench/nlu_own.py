@@ -61,7 +61,7 @@ def cross_validated_threshold(work: Path) -> tuple[float, list]:
         model = train_nlu(CONFIG, [fold_file], work / "models", f"fold{fold}")
         parses = parse_all(model, [e.get("text") for e in test], f"fold {fold + 1}")
         gold += [e.get("intent") for e in test]
-        raw += [top_and_raw(p)[1:] for p in parses]
+        raw += [top_and_raw(p, configured_threshold())[1:] for p in parses]
     curve = []
     for th in GRID:
         s = scores(gold, apply_threshold(raw, th))
@@ -91,8 +91,8 @@ def main() -> None:
         parses = parse_all(model, [e.get("text") for e in held], "held-out")
 
     gold = [e.get("intent") for e in held]
-    final = [top_and_raw(p)[0] for p in parses]
-    raw = [top_and_raw(p)[1:] for p in parses]
+    final = [top_and_raw(p, configured)[0] for p in parses]
+    raw = [top_and_raw(p, configured)[1:] for p in parses]
     at_cv = apply_threshold(raw, cv_threshold)
     s_conf = scores(gold, final)
     s_cv = scores(gold, at_cv)

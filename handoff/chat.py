@@ -9,8 +9,11 @@ them, never inside a transaction.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +23,7 @@ from handoff.config import HandoffSettings
 from handoff.conversations import ConversationService, Unauthorized, message_out
 from handoff.events import EventBus
 from handoff.identity import Identity
-from handoff.models import BOT, SYSTEM, Message
+from handoff.models import BOT, QUEUED, RESOLVED_BY_BOT, SYSTEM, Message
 from handoff.uow import UnitOfWork, unit_of_work
 
 logger = logging.getLogger("supportbot.chat")
@@ -64,6 +67,14 @@ class Bot(Protocol):
         """Un-pauses the bot's side of a conversation a person handed back."""
         ...
 
+    async def restart(self, sender: str) -> None:
+        """Starts a fresh bot session (nothing from before decides new turns)."""
+        ...
+
+    async def set_slot(self, sender: str, name: str, value: Any) -> None:
+        """Tells the bot about something that happened in the app (a thumbs-down offer)."""
+        ...
+
 
 def for_bot(text: str, payload: str | None = None) -> str:
     """What the bot is sent: an allowed button payload, or the words without a leading '/'."""
@@ -76,12 +87,17 @@ def for_bot(text: str, payload: str | None = None) -> str:
     return text.lstrip("/ \t") or text
 
 
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL_THANKS = "Thanks! We'll reply to {email} as soon as we're back."
+
+
 @dataclass(frozen=True)
 class _Stored:
     message_id: int
     replay: bool
     status: str
     resume_pending: bool
+    restart_session: bool
     reply_ids: list[int]
     metadata: dict[str, Any]
 
@@ -156,15 +172,23 @@ class ChatService:
         )
         if stored.replay or stored.status != BOT:
             # A retry gets the original answer; while a person owns it the bot stays silent.
-            return await run_in_threadpool(self._finish, conversation_id, stored, [], SYSTEM, False)
+            return await run_in_threadpool(
+                self._finish, conversation_id, stored, [], SYSTEM, False, False
+            )
 
-        resumed = False
+        resumed = restarted = False
         if stored.resume_pending:
             try:
                 await self.bot.resume(conversation_id)
                 resumed = True
             except BotUnavailable as exc:
                 logger.warning("could not resume bot conversation %s: %s", conversation_id, exc)
+        if stored.restart_session and not (stored.resume_pending and not resumed):
+            try:
+                await self.bot.restart(conversation_id)
+                restarted = True
+            except BotUnavailable as exc:
+                logger.warning("could not restart bot session %s: %s", conversation_id, exc)
         bot_text = for_bot(text, payload)
         try:
             outgoing = await self.bot.send(
@@ -184,7 +208,7 @@ class ChatService:
                 ]
                 sender = SYSTEM
         return await run_in_threadpool(
-            self._finish, conversation_id, stored, outgoing, sender, resumed
+            self._finish, conversation_id, stored, outgoing, sender, resumed, restarted
         )
 
     async def request_person(self, *, conversation_id: str, token: str | None) -> dict[str, Any]:
@@ -198,6 +222,30 @@ class ChatService:
                 return self._snapshot(uow, service, conversation_id, [])
 
         return await run_in_threadpool(run)
+
+    def close_idle(self) -> int:
+        """Ends bot conversations that were answered and then went quiet (resolved_by_bot).
+
+        Safe with several app workers: each close is a compare-and-set on the status.
+        """
+        cutoff = datetime.now(UTC) - timedelta(minutes=self.settings.bot_idle_minutes)
+        closed = 0
+        with self._uow() as uow:
+            service = self._service(uow)
+            for conversation in service.idle_answered(older_than=cutoff):
+                closed += service.end_by_bot(conversation)
+        return closed
+
+    async def sweep_forever(self, every_s: float = 60.0) -> None:
+        """The idle sweeper the app runs in the background."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                closed = await run_in_threadpool(self.close_idle)
+                if closed:
+                    logger.info("closed %d idle conversations as resolved by the bot", closed)
+            except Exception:  # noqa: BLE001 - a failed sweep is retried next time
+                logger.exception("idle sweep failed")
 
     # ---- transactions -------------------------------------------------------------------
     def _store(
@@ -215,14 +263,40 @@ class ChatService:
             message, replay = service.add_customer_message(
                 conversation, text=text.strip() or text, client_message_id=client_message_id
             )
+            replies = [m.id for m in service.replies_to(message)] if replay else []
+            if not replay and conversation.status != BOT:
+                replies += self._capture_email(service, conversation, message)
             return _Stored(
                 message_id=message.id,
                 replay=replay,
                 status=conversation.status,
                 resume_pending=bool(conversation.channel.get("resume_pending")),
-                reply_ids=[m.id for m in service.replies_to(message)] if replay else [],
+                restart_session=bool(conversation.channel.get("session_restart")),
+                reply_ids=replies,
                 metadata=dict(conversation.channel.get("metadata") or {}),
             )
+
+    @staticmethod
+    def _capture_email(service: ConversationService, conversation, message) -> list[int]:  # noqa: ANN001
+        """Nobody online and the customer typed an email address: store it, as the email
+        form would, and confirm."""
+        found = EMAIL.search(message.text)
+        if (
+            found is None
+            or conversation.status != QUEUED
+            or conversation.customer_email
+            or service.queue.agents_online() > 0
+        ):
+            return []
+        email = found.group(0)
+        service.leave_email(conversation, email=email)
+        thanks = service.add_bot_messages(
+            conversation,
+            reply_to=message.id,
+            messages=[{"text": EMAIL_THANKS.format(email=email), "kind": "email_captured"}],
+            sender=SYSTEM,
+        )
+        return [m.id for m in thanks]
 
     def _finish(
         self,
@@ -231,13 +305,17 @@ class ChatService:
         outgoing: list[dict[str, Any]],
         sender: str,
         resumed: bool,
+        restarted: bool,
     ) -> dict[str, Any]:
         with self._uow() as uow:
             service = self._service(uow)
             conversation = service.get(conversation_id)
             if resumed:
                 service.mark_resumed(conversation)
+            if restarted:
+                service.mark_restarted(conversation)
             ids = list(stored.reply_ids)
+            ended = any(m.get("end") == RESOLVED_BY_BOT for m in outgoing)
             if outgoing:
                 ids += [
                     m.id
@@ -245,6 +323,8 @@ class ChatService:
                         conversation, reply_to=stored.message_id, messages=outgoing, sender=sender
                     )
                 ]
+            if ended and service.end_by_bot(conversation):
+                ids += [m.id for m in service.replies_after(conversation, ids[-1] if ids else 0)]
             return self._snapshot(uow, service, conversation_id, ids)
 
     def _escalate_direct(self, conversation_id: str, reason: str) -> None:

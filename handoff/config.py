@@ -40,6 +40,8 @@ class HandoffSettings(BaseSettings):
     conversations_per_ip_per_hour: int = Field(60, ge=1)
     login_attempts_per_minute: int = Field(10, ge=1)
     agent_token_ttl_hours: int = Field(12, ge=1)
+    # A conversation the bot answered ends as resolved_by_bot after this long without a word.
+    bot_idle_minutes: int = Field(30, ge=1)
     # Past agent replies are suggested when their customer message is at least this similar.
     past_reply_min_similarity: float = Field(0.5, ge=-1, le=1)
 

@@ -25,10 +25,12 @@ from handoff.models import (
     BOT,
     BOT_SENDER,
     CUSTOMER,
+    ENDED,
     INTERNAL,
     PUBLIC,
     QUEUED,
     RESOLVED,
+    RESOLVED_BY_BOT,
     SYSTEM,
     Agent,
     Conversation,
@@ -149,13 +151,14 @@ class ConversationService:
             ).first()
             if existing is not None:
                 return existing, True
-        if conversation.status == RESOLVED:
+        if conversation.status in ENDED:
+            # A new message after the end reopens the conversation as a fresh bot session:
+            # nothing said or shown before decides the new turns.
+            channel = {**conversation.channel, "session_restart": True}
+            if conversation.status == RESOLVED:
+                channel["resume_pending"] = True  # a person had it: Rasa is paused
             try:
-                self._compare_and_set(
-                    conversation,
-                    status=BOT,
-                    channel={**conversation.channel, "resume_pending": True},
-                )
+                self._compare_and_set(conversation, status=BOT, channel=channel)
                 self._activity(conversation, "Conversation reopened", "reopened")
             except Conflict:
                 pass  # a concurrent message reopened it already
@@ -202,15 +205,75 @@ class ConversationService:
             self.session.add(message)
             stored.append(message)
         self.session.flush()
+        conversation.updated_at = datetime.now(UTC)
+        if any(m.data.get("articles") for m in stored) and not conversation.channel.get("answered"):
+            conversation.channel = {**conversation.channel, "answered": True}
         for message in stored:
             self._emit_message(conversation, message)
         return stored
+
+    def end_by_bot(self, conversation: Conversation) -> bool:
+        """The bot handled it and the customer is done: resolved_by_bot, rating asked.
+
+        False when the conversation is no longer the bot's (a person took it meanwhile).
+        """
+        if conversation.status != BOT:
+            return False
+        try:
+            self._compare_and_set(
+                conversation, status=RESOLVED_BY_BOT, resolved_at=datetime.now(UTC)
+            )
+        except Conflict:
+            return False
+        self._activity(conversation, "Conversation resolved by the assistant", "resolved_by_bot")
+        self._system_prompt(
+            conversation,
+            "Glad we could help! How did we do? Rate this conversation from 1 (poor) to 5 (great).",
+            kind="csat_prompt",
+        )
+        self._emit_status(conversation)
+        self.uow.emit(
+            AGENTS,
+            {"type": "conversation.closed", "conversation_id": conversation.id,
+             "status": RESOLVED_BY_BOT},
+        )  # fmt: skip
+        return True
+
+    def idle_answered(self, *, older_than: datetime, limit: int = 200) -> list[Conversation]:
+        """Bot conversations where the bot answered and nothing happened since ``older_than``."""
+        rows = self.session.scalars(
+            select(Conversation)
+            .where(Conversation.status == BOT, Conversation.updated_at < older_than)
+            .order_by(Conversation.updated_at)
+            .limit(limit)
+        )
+        return [c for c in rows if c.channel.get("answered")]
+
+    def mark_restarted(self, conversation: Conversation) -> None:
+        conversation.channel = {
+            k: v for k, v in conversation.channel.items() if k != "session_restart"
+        }
 
     def replies_to(self, message: Message) -> list[Message]:
         return list(
             self.session.scalars(
                 select(Message)
                 .where(Message.reply_to == message.id, Message.audience == PUBLIC)
+                .order_by(Message.id)
+            )
+        )
+
+    def replies_after(self, conversation: Conversation, message_id: int) -> list[Message]:
+        """Public messages after ``message_id`` (the end-of-conversation lines and prompt)."""
+        return list(
+            self.session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == conversation.id,
+                    Message.id > message_id,
+                    Message.audience == PUBLIC,
+                    Message.sender == SYSTEM,
+                )
                 .order_by(Message.id)
             )
         )
@@ -284,7 +347,7 @@ class ConversationService:
         return latest is not None and not latest.helpful
 
     def csat(self, conversation: Conversation, *, score: int, comment: str | None) -> None:
-        if conversation.status != RESOLVED:
+        if conversation.status not in ENDED:
             raise Conflict("the conversation can be rated once it is resolved")
         conversation.csat_score = score
         conversation.csat_comment = comment
@@ -312,7 +375,7 @@ class ConversationService:
         # escalations of one conversation, only one moves it to the queue.
         moved = self.session.execute(
             update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.status.in_((BOT, RESOLVED)))
+            .where(Conversation.id == conversation_id, Conversation.status.in_((BOT, *ENDED)))
             .values(
                 status=QUEUED,
                 reason=reason,

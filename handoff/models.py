@@ -20,8 +20,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from knowledge_base.models import NAMING, utcnow
 
-# Conversation status (DESIGN.md): bot -> queued -> assigned -> resolved, plus hand-back to bot.
+# Conversation status (DESIGN.md): bot -> queued -> assigned -> resolved, plus hand-back to bot;
+# bot -> resolved_by_bot when the customer is done and the bot handled it alone.
 BOT, QUEUED, ASSIGNED, RESOLVED = "bot", "queued", "assigned", "resolved"
+RESOLVED_BY_BOT = "resolved_by_bot"
+ENDED = (RESOLVED, RESOLVED_BY_BOT)
 # Message senders. "customer" / "bot" / "agent" write public messages; "system" writes
 # activity lines (status changes) and prompts; internal notes are agent messages with
 # audience "internal" and never reach the customer.
@@ -66,7 +69,7 @@ class Conversation(HandoffBase):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(12), default=BOT)
+    status: Mapped[str] = mapped_column(String(16), default=BOT)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Queue state (set while queued/assigned)

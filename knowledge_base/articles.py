@@ -41,7 +41,7 @@ class Article:
     def content_hash(self) -> str:
         """Hash of everything that is embedded; unchanged hash = no re-embedding."""
         digest = hashlib.sha256()
-        for part in (self.slug, self.title, self.body, *self.questions):
+        for part in (self.slug, self.title, self.intent, self.body, *self.questions):
             digest.update(part.encode())
             digest.update(b"\0")
         return digest.hexdigest()

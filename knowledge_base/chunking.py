@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from knowledge_base.articles import Article
 
 # Bump when passage splitting or embed_text changes: existing indexes are then rebuilt.
-CHUNKING_VERSION = 2
+CHUNKING_VERSION = 3
 # The section name of the entries made from an article's "questions this article answers".
 QUESTION_SECTION = "Questions this article answers"
 # Sections longer than this are split at paragraph boundaries (MiniLM reads 256 tokens).
@@ -25,6 +25,7 @@ class Passage:
     text: str  # Markdown of the passage (without its heading), or a customer question
     position: int
     kind: str = "text"  # text | question
+    intent: str = ""  # the article's topic intent (NLU's ranking can favour it)
 
     @property
     def embed_text(self) -> str:
@@ -81,7 +82,14 @@ def split_passages(article: Article) -> list[Passage]:
             continue
         for chunk in _split_long(body):
             passages.append(
-                Passage(article.slug, article.title, heading, chunk, position=len(passages))
+                Passage(
+                    article.slug,
+                    article.title,
+                    heading,
+                    chunk,
+                    position=len(passages),
+                    intent=article.intent,
+                )
             )
     for question in article.questions:
         passages.append(
@@ -92,6 +100,7 @@ def split_passages(article: Article) -> list[Passage]:
                 question,
                 position=len(passages),
                 kind="question",
+                intent=article.intent,
             )
         )
     return passages

@@ -40,8 +40,17 @@ class EvalSet:
 
 
 def load_eval(path: Path) -> EvalSet:
+    """One questions file, or every ``*.yml`` in a folder (merged)."""
+    path = Path(path)
+    if path.is_dir():
+        parts = [load_eval(p) for p in sorted(path.glob("*.yml"))]
+        if not parts:
+            raise ValueError(f"{path}: no questions files")
+        return EvalSet(
+            [q for p in parts for q in p.questions], [u for p in parts for u in p.unanswerable]
+        )
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"{path}: cannot read questions file: {exc}") from exc
     try:
@@ -66,9 +75,18 @@ class Ranked:
     unanswerable: list[tuple[str, list[tuple[str, float]]]]
 
 
-def rank(engine: SearchEngine, evalset: EvalSet, k: int = 10) -> Ranked:
+def rank(
+    engine: SearchEngine,
+    evalset: EvalSet,
+    k: int = 10,
+    intents: dict[str, dict[str, float]] | None = None,
+) -> Ranked:
+    """Every question ranked; ``intents`` maps a question to NLU's intent ranking for it,
+    which search uses as the bot does."""
+
     def run(text: str) -> list[tuple[str, float]]:
-        return [(r.slug, r.score) for r in engine.search(text, k)]
+        ranking = (intents or {}).get(text)
+        return [(r.slug, r.score) for r in engine.search(text, k, intents=ranking)]
 
     return Ranked(
         [(q, run(q.q)) for q in evalset.questions], [(u, run(u)) for u in evalset.unanswerable]

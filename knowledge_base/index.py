@@ -56,11 +56,11 @@ class SyncReport:
         return bool(self.added or self.updated or self.removed)
 
 
-def _text_rows(passages: list[Passage]) -> dict[str, np.ndarray]:
-    """Row numbers of each article's text passages (its stored questions left out)."""
+def _rows(passages: list[Passage], kind: str) -> dict[str, np.ndarray]:
+    """Row numbers of each article's passages of one kind (text or question)."""
     rows: dict[str, list[int]] = {}
     for i, passage in enumerate(passages):
-        if passage.kind == "text":
+        if passage.kind == kind:
             rows.setdefault(passage.slug, []).append(i)
     return {slug: np.array(r, dtype=np.int64) for slug, r in rows.items()}
 
@@ -107,6 +107,8 @@ class PassageIndex:
         self.hashes: dict[str, str] = {}
         self.titles: dict[str, np.ndarray] = {}
         self.text_rows: dict[str, np.ndarray] = {}
+        self.question_rows: dict[str, np.ndarray] = {}
+        self.intents: dict[str, str] = {}
         self.faiss_index: faiss.Index = self._new_faiss(self.vectors)
         self._loaded_stamp: tuple[int, int] | None = None
 
@@ -185,14 +187,14 @@ class PassageIndex:
     ) -> None:
         faiss_index = self._new_faiss(vectors)
         # One assignment; readers see either the old or the new index, never a mix.
-        self.passages, self.vectors, self.hashes, self.titles, self.faiss_index, self.text_rows = (
+        self.passages, self.vectors, self.hashes, self.titles, self.faiss_index = (
             passages,
             vectors,
             hashes,
             titles,
             faiss_index,
-            _text_rows(passages),
         )
+        self._derive()
 
     # ---- persistence ----------------------------------------------------------------
     def _paths(self) -> dict[str, Path]:
@@ -285,13 +287,13 @@ class PassageIndex:
             ):
                 raise IndexCorrupt("file contents disagree with the manifest")
             self.passages = passages
-            self.text_rows = _text_rows(passages)
             self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
             self.hashes = dict(manifest.get("articles") or {})
             self.titles = dict(zip(sorted(self.hashes), title_matrix.astype(np.float32)))
             if self.kind == "hnsw":
                 faiss_index.hnsw.efSearch = self.hnsw_ef_search
             self.faiss_index = faiss_index
+            self._derive()
             self._loaded_stamp = self._stamp()
 
     def open(self, articles: Iterable[Article]) -> SyncReport:
@@ -323,14 +325,12 @@ class PassageIndex:
     def __len__(self) -> int:
         return len(self.passages)
 
-    def best_text_passage(self, slug: str, query: np.ndarray) -> tuple[Passage, float] | None:
-        """The article's own passage (not a stored question) closest to ``query``."""
-        passages, vectors, rows = self.passages, self.vectors, self.text_rows.get(slug)
-        if rows is None or not len(rows):
-            return None
-        scores = vectors[rows] @ query
-        best = int(np.argmax(scores))
-        return passages[int(rows[best])], float(scores[best])
+    def _derive(self) -> None:
+        """Lookups derived from the passages (rebuilt whenever they change)."""
+        passages = self.passages
+        self.text_rows = _rows(passages, "text")
+        self.question_rows = _rows(passages, "question")
+        self.intents = {p.slug: p.intent for p in passages if p.intent}
 
     def search_vector(self, query: np.ndarray, n: int) -> list[tuple[Passage, float]]:
         """The ``n`` passages with the highest cosine similarity to a unit query vector."""

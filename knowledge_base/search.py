@@ -6,20 +6,31 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
+
 from knowledge_base.chunking import Passage, plain_text
 from knowledge_base.index import Encoder, PassageIndex
 
-MAX_QUERY_CHARS = 1000
+# Longer than any chat message (SUPPORTBOT_HANDOFF_MAX_MESSAGE_CHARS, 2000 by default), so
+# whatever a customer may send can be searched; the model reads the first 256 tokens.
+MAX_QUERY_CHARS = 4000
+MAX_EXCLUDE = 200
 MAX_K = 20
 SNIPPET_CHARS = 480
-# Candidate passages (by passage cosine) that are re-scored with the title boost and grouped
-# per article; several passages of one article often rank together.
+# Nearest passages and questions (by cosine) whose articles are scored; several entries of
+# one article often rank together.
 CANDIDATES = 50
-# score = (passage cosine + TITLE_WEIGHT * title cosine) / (1 + TITLE_WEIGHT): a weighted
-# cosine in [-1, 1], comparable across queries. On the dev split of the eval questions it
-# raised Recall@1 from 0.883 to 0.914 and MRR from 0.920 to 0.940; BM25 hybrids (weighted or
-# reciprocal-rank fusion) lowered Recall@1 (0.828-0.865) and were not kept.
+# Title weight in the article score (see SearchEngine). Earlier, on passages alone, it raised
+# Recall@1 from 0.883 to 0.914 on the first dev split; BM25 hybrids (weighted or reciprocal
+# rank fusion) lowered Recall@1 (0.828-0.865) and were not kept. bench/results/kb-levers.md
+# has the levers measured since.
 TITLE_WEIGHT = 0.2
+# The stored questions of an article count twice its best passage, averaged over its two
+# closest questions (one lucky paraphrase should not carry an article).
+QUESTION_WEIGHT = 2.0
+QUESTIONS_AVERAGED = 2
+# How much NLU's confidence in an article's topic intent adds to its score.
+INTENT_WEIGHT = 0.1
 
 
 class QueryError(ValueError):
@@ -63,37 +74,92 @@ def snippet(passage: Passage, limit: int = SNIPPET_CHARS) -> str:
 
 
 class SearchEngine:
-    """Embeds the query and ranks articles by their best passage's cosine similarity."""
+    """Ranks articles for a question from three cosine similarities and one prior.
+
+    For every article among the nearest passages: ``p`` its best passage, ``q`` the mean of
+    its two closest stored customer questions ("questions this article answers"), ``t`` its
+    title. The score is ``((p + 2q) / 3 + w * t) / (1 + w)`` (``p`` alone for an article
+    without questions), plus ``intent_weight`` times the probability NLU gave the article's
+    topic intent, when the caller passes NLU's ranking. Measured on the dev split of the eval
+    questions in bench/results/kb-levers.md.
+    """
 
     def __init__(
-        self, index: PassageIndex, encoder: Encoder, *, title_weight: float = TITLE_WEIGHT
+        self,
+        index: PassageIndex,
+        encoder: Encoder,
+        *,
+        title_weight: float = TITLE_WEIGHT,
+        intent_weight: float = INTENT_WEIGHT,
+        question_weight: float = QUESTION_WEIGHT,
+        questions_averaged: int = QUESTIONS_AVERAGED,
     ) -> None:
         self.index = index
         self.encoder = encoder
         self.title_weight = title_weight
+        self.intent_weight = intent_weight
+        self.question_weight = question_weight
+        self.questions_averaged = questions_averaged
 
-    def search(self, query: str, k: int = 5) -> list[SearchResult]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        exclude: frozenset[str] | set[str] = frozenset(),
+        intents: dict[str, float] | None = None,
+    ) -> list[SearchResult]:
+        """The ``k`` best articles for ``query``; ``exclude`` skips passages ("slug#section")
+        the customer has seen already, so a follow-up gets the next best passage;
+        ``intents`` is NLU's intent ranking for the message (name -> confidence)."""
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}")
+        if len(exclude) > MAX_EXCLUDE:
+            raise QueryError(f"at most {MAX_EXCLUDE} passages can be excluded")
         query = clean_query(query)
         self.index.reload_if_changed()
         vector = self.encoder.encode([query])[0]
-        titles = self.index.titles
-        w = self.title_weight
-        best: dict[str, tuple[Passage, float]] = {}
-        for passage, cosine in self.index.search_vector(vector, max(CANDIDATES, 4 * k)):
-            title = titles.get(passage.slug)
-            title_cosine = float(title @ vector) if title is not None else cosine
-            score = (cosine + w * title_cosine) / (1 + w)
-            if passage.slug not in best or score > best[passage.slug][1]:
-                best[passage.slug] = (passage, score)
-        ranked = sorted(best.values(), key=lambda ps: -ps[1])[:k]
-        # An article found through a question it answers is quoted from its own text.
-        for i, (passage, score) in enumerate(ranked):
-            if passage.kind == "question":
-                text = self.index.best_text_passage(passage.slug, vector)
-                if text is not None:
-                    ranked[i] = (text[0], score)
+        return self.rank(vector, k, exclude=exclude, intents=intents)
+
+    def rank(
+        self,
+        vector: np.ndarray,
+        k: int,
+        *,
+        exclude: frozenset[str] | set[str] = frozenset(),
+        intents: dict[str, float] | None = None,
+    ) -> list[SearchResult]:
+        """The ranking for an already embedded query (see ``search``)."""
+        index = self.index
+        passages, vectors, titles = index.passages, index.vectors, index.titles
+        candidates = dict.fromkeys(
+            p.slug for p, _ in index.search_vector(vector, max(CANDIDATES, 4 * k))
+        )
+        w, iw = self.title_weight, self.intent_weight
+        scored: list[tuple[Passage, float]] = []
+        for slug in candidates:
+            rows = [
+                int(r)
+                for r in index.text_rows.get(slug, ())
+                if f"{slug}#{passages[int(r)].section}" not in exclude
+            ]
+            if not rows:
+                continue
+            text_scores = vectors[rows] @ vector
+            best = int(np.argmax(text_scores))
+            base = float(text_scores[best])
+            question_rows = index.question_rows.get(slug)
+            if question_rows is not None and len(question_rows):
+                top = np.sort(vectors[question_rows] @ vector)[-self.questions_averaged :]
+                qw = self.question_weight
+                base = (base + qw * float(top.mean())) / (1 + qw)
+            title = titles.get(slug)
+            title_cosine = float(title @ vector) if title is not None else base
+            score = (base + w * title_cosine) / (1 + w)
+            if intents and iw:
+                score += iw * float(intents.get(index.intents.get(slug, ""), 0.0))
+            scored.append((passages[rows[best]], score))
+        ranked = sorted(scored, key=lambda ps: -ps[1])[:k]
         return [
             SearchResult(
                 slug=p.slug,

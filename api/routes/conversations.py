@@ -21,6 +21,7 @@ from pydantic import BaseModel, EmailStr, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import StateDep
+from api.rasa_client import RasaUnavailable
 from handoff.chat import TALK_TO_PERSON, RateLimited
 from handoff.conversations import Conflict, ConversationService, NotFound, Unauthorized, message_out
 from handoff.deps import bearer
@@ -234,16 +235,20 @@ def get_conversation(
 
 
 @router.post("/{conversation_id}/feedback")
-def feedback(
+async def feedback(
     conversation_id: str,
     body: FeedbackIn,
     state: StateDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """Thumbs up/down on one bot answer; a thumbs-down is answered with the offer of a person."""
-    with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
-        try:
-            service.feedback(conversation, message_id=body.message_id, helpful=body.helpful)
+
+    def record() -> tuple[list[dict[str, Any]], bool]:
+        with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
+            try:
+                service.feedback(conversation, message_id=body.message_id, helpful=body.helpful)
+            except NotFound as exc:
+                raise HTTPException(404, str(exc)) from exc
             offer = []
             if not body.helpful and conversation.status == BOT:
                 offer = service.add_bot_messages(
@@ -254,9 +259,16 @@ def feedback(
                     ],
                     sender=SYSTEM,
                 )
-            return {"messages": [message_out(m) for m in offer]}
-        except NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
+            return [message_out(m) for m in offer], bool(offer)
+
+    messages, offered = await run_in_threadpool(record)
+    if offered:
+        # The bot learns about the offer, so a typed "yes please" takes it (negative_feedback).
+        try:
+            await state.rasa.set_slot(conversation_id, "bot_move", "offer:negative_feedback")
+        except RasaUnavailable as exc:
+            logger.warning("could not tell the bot about the offer in %s: %s", conversation_id, exc)
+    return {"messages": messages}
 
 
 @router.post("/{conversation_id}/csat", status_code=status.HTTP_204_NO_CONTENT)

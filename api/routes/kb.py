@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SearchDep, StateDep
-from knowledge_base.search import MAX_K, QueryError
+from knowledge_base.search import MAX_EXCLUDE, MAX_K, QueryError
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
@@ -27,6 +27,28 @@ class SearchOut(BaseModel):
     threshold: float
 
 
+class SearchIn(BaseModel):
+    q: str = Field(description="the customer's question", max_length=10_000)
+    k: int = Field(5, ge=1, le=MAX_K)
+    # Passages ("slug#section") already shown to this customer: the next best comes instead.
+    exclude: list[str] = Field(default_factory=list, max_length=MAX_EXCLUDE)
+    # NLU's intent ranking for the message (intent -> confidence): articles of a likely
+    # topic rank a little higher.
+    intents: dict[str, float] = Field(default_factory=dict, max_length=50)
+
+
+async def _search(search, state, q: str, k: int, exclude: list[str]) -> SearchOut:  # noqa: ANN001
+    try:
+        results = await run_in_threadpool(lambda: search.search(q, k, exclude=frozenset(exclude)))
+    except QueryError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    base = state.settings.public_base_url.rstrip("/")
+    return SearchOut(
+        results=[SearchResultOut(**{**r.__dict__, "url": f"{base}{r.url}"}) for r in results],
+        threshold=state.settings.kb_answer_threshold,
+    )
+
+
 @router.get("/search", response_model=SearchOut)
 async def search(
     search: SearchDep,
@@ -35,12 +57,11 @@ async def search(
     k: int = Query(5, ge=1, le=MAX_K),
 ) -> SearchOut:
     """Articles that best answer a question, best first; scores are cosine similarities."""
-    try:
-        results = await run_in_threadpool(search.search, q, k)
-    except QueryError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
-    base = state.settings.public_base_url.rstrip("/")
-    return SearchOut(
-        results=[SearchResultOut(**{**r.__dict__, "url": f"{base}{r.url}"}) for r in results],
-        threshold=state.settings.kb_answer_threshold,
-    )
+    return await _search(search, state, q, k, [])
+
+
+@router.post("/search", response_model=SearchOut)
+async def search_post(body: SearchIn, search: SearchDep, state: StateDep) -> SearchOut:
+    """The same search with the question in the body (kept out of URLs and access logs),
+    optionally skipping passages already shown."""
+    return await _search(search, state, body.q, body.k, body.exclude, body.intents)

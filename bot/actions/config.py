@@ -14,11 +14,7 @@ class ActionSettings(BaseSettings):
     # Bearer token the app expects on service-to-service calls (escalations).
     service_token: str = "dev-service-token"
     http_timeout_s: float = Field(5.0, gt=0)
-    # A fallback on a message with at least this many words escalates at once
-    # (a long message the bot did not understand is a real need, not a typo).
-    fallback_substantive_words: int = Field(8, ge=1)
-    # Consecutive fallbacks before handing off (the first one asks to rephrase).
-    fallback_max_consecutive: int = Field(2, ge=1)
+    # The escalation policy's thresholds live in bot/policy.yml (bot/actions/policy.py).
     # Number of passages requested from the knowledge base per question.
     kb_results: int = Field(3, ge=1, le=10)
 

@@ -6,9 +6,6 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-# Intents routed to a person at once, with high priority.
-SENSITIVE_INTENTS = {"billing_dispute", "account_security"}
-
 
 def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
     """Customer messages with the intent, confidence and entities NLU gave each one."""
@@ -36,37 +33,20 @@ def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
                     {"entity": e.get("entity"), "value": e.get("value")}
                     for e in parse.get("entities") or []
                 ],
+                # Clauses of a long message that NLU read on their own.
+                "clauses": [
+                    {
+                        "text": c.get("text"),
+                        "intent": c.get("intent"),
+                        "confidence": round(float(c.get("confidence") or 0), 4),
+                    }
+                    for c in parse.get("sentence_intents") or []
+                ][:12],
                 "timestamp": event.get("timestamp"),
             }
         )
     return turns
 
 
-def consecutive_fallbacks(tracker: Tracker) -> int:
-    """How many of the latest customer messages in a row fell back (nlu_fallback)."""
-    count = 0
-    for turn in reversed(user_turns(tracker)):
-        if turn["intent"] != "nlu_fallback":
-            break
-        count += 1
-    return count
-
-
 def latest_intent(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
-
-
-def previous_action(tracker: Tracker) -> str:
-    """The bot action before the customer's latest message (ignoring action_listen)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            seen_user = True
-            continue
-        if (
-            seen_user
-            and event.get("event") == "action"
-            and event.get("name") not in ("action_listen", None)
-        ):
-            return event["name"]
-    return ""

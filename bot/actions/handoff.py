@@ -9,8 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import policy
 from bot.actions.clients.app import AppClient, AppUnavailable
-from bot.actions.context import SENSITIVE_INTENTS, latest_intent, previous_action, user_turns
+from bot.actions.context import latest_intent, user_turns
 from bot.actions.messages import HANDOFF_UNREACHABLE
 
 logger = logging.getLogger(__name__)
@@ -37,27 +38,21 @@ _INTRO = {
     "no_kb_answer": "I couldn't find an answer to that in our help center, so I'm bringing in "
     "a person from our team.",
     "negative_feedback": "Sorry that didn't help. I'm bringing in a person from our team.",
-    "frustration": "",
+    "frustration": "I'm sorry this has been frustrating. Let me get a person from our "
+    "support team to help you.",
     "repeated": "It looks like my answers aren't solving this, so I'm bringing in a person "
     "from our team.",
 }
 
 
 def reason_for(tracker: Tracker) -> str:
-    """The escalation reason code for this turn: an action's slot first, else the intent."""
+    """The reason code the policy chose this turn (bot/actions/policy.py)."""
     slot = tracker.get_slot("handoff_reason")
     if slot in REASONS:
         return slot
-    intent = latest_intent(tracker)
-    if intent in SENSITIVE_INTENTS:
-        return "sensitive_topic"
-    if intent == "complain":
-        return "frustration"
-    if intent == "nlu_fallback":
-        return "low_confidence"
-    if intent == "deny" and previous_action(tracker) == "action_answer_from_kb":
-        return "negative_feedback"
-    return "requested"
+    from bot.actions.kb import understood
+
+    return policy.escalation_reason(understood(tracker), policy.load_config()) or "requested"
 
 
 def escalation_payload(tracker: Tracker, reason: str) -> dict[str, Any]:
@@ -145,4 +140,9 @@ class ActionHandoff(Action):
             },
         )
         # Paused trackers skip prediction until the agent hands the conversation back.
-        return [SlotSet("handoff_reason", None), ConversationPaused()]
+        return [
+            SlotSet("handoff_reason", None),
+            SlotSet("bot_move", None),
+            SlotSet("unclear_in_row", 0.0),
+            ConversationPaused(),
+        ]

@@ -1,4 +1,10 @@
-"""Answer support questions from the help center (knowledge-base search in the app)."""
+"""The turn policy's action: every customer message comes here (see nlu_data/rules).
+
+It reads what NLU understood and what happened before (slots), asks ``policy.decide``, and
+carries the decision out: answers from the help center (the app's KB search), asks to
+rephrase, declines, offers a person, ends a conversation the bot resolved, or hands over
+through ``action_handoff`` with the reason code the policy chose.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +15,57 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import policy
 from bot.actions.clients.app import AppClient, AppUnavailable, SearchResult
 from bot.actions.context import latest_intent
-from bot.actions.messages import APP_UNREACHABLE, TALK_TO_PERSON
+from bot.actions.messages import APP_UNREACHABLE, ASK_REPHRASE, NO_KB_ANSWER, TALK_TO_PERSON
 
 logger = logging.getLogger(__name__)
 
 # A second article is offered when it scores within this margin of the best one.
 RELATED_MARGIN = 0.05
+MAX_SHOWN = 50
+MAX_TRIED = 20
+MAX_QUESTION_CHARS = 300
 
 HELPFUL_BUTTONS = [
     {"title": "Yes, thanks", "payload": "/affirm"},
     {"title": "No, talk to a person", "payload": "/deny"},
 ]
+OFFER_BUTTONS = [
+    {"title": "Yes, get me a person", "payload": "/affirm"},
+    {"title": "No, I'll ask another way", "payload": "/deny"},
+]
+
+
+def understood(tracker: Tracker) -> policy.Understood:
+    message = tracker.latest_message or {}
+    clauses = tuple(
+        (c.get("text", ""), c.get("intent", ""), float(c.get("confidence") or 0.0))
+        for c in message.get("sentence_intents") or []
+    )
+    return policy.Understood(
+        text=(message.get("text") or "").strip(),
+        intent=latest_intent(tracker) or "nlu_fallback",
+        confidence=float((message.get("intent") or {}).get("confidence") or 0.0),
+        clauses=clauses,
+    )
+
+
+def memory(tracker: Tracker) -> policy.Memory:
+    shown = [str(s) for s in tracker.get_slot("kb_shown") or []]
+    return policy.Memory(
+        bot_move=tracker.get_slot("bot_move"),
+        last_question=tracker.get_slot("last_question"),
+        last_passage=shown[-1] if shown and tracker.get_slot("bot_move") else None,
+        shown=frozenset(shown),
+        unclear_in_row=int(tracker.get_slot("unclear_in_row") or 0),
+        answered=bool(shown),
+    )
+
+
+def _as_dict(r: SearchResult) -> dict[str, Any]:
+    return {"slug": r.slug, "section": r.section, "score": r.score}
 
 
 def _article(result: SearchResult) -> dict[str, str]:
@@ -37,11 +81,7 @@ def _related(results: list[SearchResult]) -> SearchResult | None:
 
 
 class ActionAnswerFromKb(Action):
-    """Searches the help center for the customer's message and answers with the best passage.
-
-    Hands off (``no_kb_answer``) when nothing scores above the app's answer threshold and
-    (``repeated``) when the best article was already shown and the question comes again.
-    """
+    """Answers from the help center, or decides this turn needs something else."""
 
     def __init__(self, client: AppClient | None = None) -> None:
         self._client = client
@@ -58,65 +98,103 @@ class ActionAnswerFromKb(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        query = (tracker.latest_message.get("text") or "").strip()
-        intent = latest_intent(tracker)
+        cfg = policy.load_config()
+        u = understood(tracker)
+        mem = memory(tracker)
+        decision = policy.decide(u, mem, cfg)
         tried = list(tracker.get_slot("kb_articles_tried") or [])
+        if decision.action != "search":
+            return self._carry_out(dispatcher, decision, u, mem, tried, None, [])
+
+        query = (policy.follow_up_query(u, mem, cfg) or u.text)[:4000]
+        ranking = {
+            r.get("name"): float(r.get("confidence") or 0.0)
+            for r in (tracker.latest_message or {}).get("intent_ranking") or []
+            if r.get("name") in policy.TOPICS
+        }
         try:
-            response = await self.client.search(query)
+            response = await self.client.search(query, exclude=(), intents=ranking)
+            results = response.results
+            if policy.is_rephrase(u, mem, [_as_dict(r) for r in results]):
+                decision = policy.Decision("handoff", reason="repeated")
+            else:
+                if results and policy.passage(_as_dict(results[0])) in mem.shown:
+                    # Never the same passage twice: the best one not shown yet.
+                    response = await self.client.search(
+                        query, exclude=sorted(mem.shown), intents=ranking
+                    )
+                    results = response.results
+                decision = policy.after_search(
+                    mem, decision, [_as_dict(r) for r in results], response.threshold, cfg
+                )
         except AppUnavailable:
             dispatcher.utter_message(text=APP_UNREACHABLE, buttons=[TALK_TO_PERSON])
-            return []
-
-        results = response.results
-        if not results or results[0].score < response.threshold:
-            logger.info(
-                "no KB answer for %r (best %.3f < %.3f)",
-                query,
-                results[0].score if results else 0.0,
-                response.threshold,
-            )
-            tried += [
-                {
-                    "slug": r.slug,
-                    "title": r.title,
-                    "score": r.score,
-                    "intent": intent,
-                    "shown": False,
-                }
-                for r in results[:3]
-            ]
-            return [
-                SlotSet("kb_articles_tried", tried),
-                SlotSet("handoff_reason", "no_kb_answer"),
-                FollowupAction("action_handoff"),
-            ]
-
-        best = results[0]
-        if any(t.get("slug") == best.slug and t.get("shown") for t in tried):
-            # Same article again: the first answer did not solve it. Get a person.
-            return [
-                SlotSet("kb_articles_tried", tried),
-                SlotSet("handoff_reason", "repeated"),
-                FollowupAction("action_handoff"),
-            ]
-
-        # The citation travels as data (``articles``): each channel shows it its own way
-        # (links in our widget, Markdown links over socket.io, a field in the REST API).
-        articles = [_article(best)]
-        related = _related(results)
-        if related is not None:
-            articles.append(_article(related))
-        text = f"{best.snippet}\n\nDid this answer your question?"
-        dispatcher.utter_message(
-            text=text, buttons=HELPFUL_BUTTONS, json_message={"articles": articles}
-        )
-        tried.append(
+            return [SlotSet("bot_move", policy.REPLY)]
+        intent = u.intent
+        tried += [
             {
-                "slug": best.slug,
-                "title": best.title,
-                "score": best.score,
+                "slug": r.slug,
+                "title": r.title,
+                "section": r.section,
+                "score": r.score,
                 "intent": intent,
-                "shown": True,
+                "shown": decision.action == "answer" and i == 0,
             }
-        )
-        return [SlotSet("kb_articles_tried", tried)]
+            for i, r in enumerate(results[:3])
+        ]
+        return self._carry_out(dispatcher, decision, u, mem, tried[-MAX_TRIED:], query, results)
+
+    def _carry_out(
+        self,
+        dispatcher: CollectingDispatcher,
+        decision: policy.Decision,
+        u: policy.Understood,
+        mem: policy.Memory,
+        tried: list[dict[str, Any]],
+        query: str | None,
+        results: list[SearchResult],
+    ) -> list[EventType]:
+        events: list[EventType] = [SlotSet("kb_articles_tried", tried)]
+        unclear = mem.unclear_in_row + 1 if decision.action == "rephrase" else 0
+        events.append(SlotSet("unclear_in_row", float(unclear)))
+        if decision.action == "handoff":
+            return events + [
+                SlotSet("handoff_reason", decision.reason),
+                FollowupAction("action_handoff"),
+            ]
+        if decision.action == "answer":
+            best = results[0]
+            articles = [_article(best)]
+            related = _related(results)
+            if related is not None:
+                articles.append(_article(related))
+            dispatcher.utter_message(
+                text=f"{best.snippet}\n\nDid this answer your question?",
+                buttons=HELPFUL_BUTTONS,
+                json_message={"articles": articles},
+            )
+            shown = [*sorted(mem.shown), f"{best.slug}#{best.section}"][-MAX_SHOWN:]
+            return events + [
+                SlotSet("bot_move", policy.ANSWER),
+                SlotSet("last_question", (query or u.text)[-MAX_QUESTION_CHARS:]),
+                SlotSet("kb_shown", shown),
+            ]
+        if decision.action == "offer":
+            dispatcher.utter_message(text=NO_KB_ANSWER, buttons=OFFER_BUTTONS)
+            return events + [SlotSet("bot_move", policy.OFFER + str(decision.reason))]
+        if decision.action == "rephrase":
+            dispatcher.utter_message(text=ASK_REPHRASE, buttons=[TALK_TO_PERSON])
+            return events + [SlotSet("bot_move", policy.REPHRASE)]
+        if decision.action == "decline":
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return events + [SlotSet("bot_move", policy.DECLINE)]
+        if decision.action == "end":
+            # The customer is done and the bot handled it: the app closes the conversation
+            # as resolved_by_bot and asks for a rating.
+            dispatcher.utter_message(
+                response=decision.response, json_message={"end": "resolved_by_bot"}
+            )
+            return events + [SlotSet("bot_move", None)]
+        dispatcher.utter_message(response=decision.response)
+        move = policy.REPLY if mem.bot_move in (policy.ANSWER, policy.REPLY) else None
+        return events + [SlotSet("bot_move", move)]

@@ -20,3 +20,7 @@ HANDOFF_UNREACHABLE = (
     "Sorry, I couldn't reach our support team from here just now. Please try again in a "
     f"minute, or contact us at {SUPPORT_CONTACTS}."
 )
+NO_KB_ANSWER = (
+    "I couldn't find an answer to that in our help center. Would you like me to bring in a "
+    "person from our team? Or you can ask it another way."
+)

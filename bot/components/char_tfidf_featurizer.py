@@ -24,6 +24,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.components.sentences import PARTS
+
 _FILE = "char_tfidf.json"
 
 
@@ -116,6 +118,13 @@ class CharTfidfFeaturizer(SparseFeaturizer, GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         self._featurize([m for m in messages if m.get(TEXT)])
+        if self.vectorizer is not None:
+            for message in messages:  # clauses of long messages (sentences.py)
+                parts = message.get(PARTS) or []
+                if parts:
+                    matrix = self.vectorizer.transform([p["text"] for p in parts]).tocsr()
+                    for i, part in enumerate(parts):
+                        part["sparse"] = matrix[i]
         return messages
 
     def _featurize(self, messages: list[Message]) -> None:

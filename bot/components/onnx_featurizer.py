@@ -24,6 +24,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.sentences import PARTS, clauses
+
 logger = logging.getLogger(__name__)
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -147,8 +149,21 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        self._featurize([m for m in messages if m.get(TEXT)])
+        messages_with_text = [m for m in messages if m.get(TEXT)]
+        self._featurize(messages_with_text)
+        self._featurize_clauses(messages_with_text)
         return messages
+
+    def _featurize_clauses(self, messages: list[Message]) -> None:
+        """At inference only: one embedding per clause of a long message (sentences.py)."""
+        split = [(m, clauses(m.get(TEXT))) for m in messages]
+        texts = [c for _, parts in split for c in parts]
+        if not texts:
+            return
+        vectors = iter(self._encoder.encode(texts))
+        for message, parts in split:
+            if parts:
+                message.set(PARTS, [{"text": p, "dense": next(vectors)} for p in parts])
 
     def _featurize(self, messages: list[Message]) -> None:
         if not messages:

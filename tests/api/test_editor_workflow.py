@@ -54,15 +54,21 @@ def test_diff_restore_and_unpublish(client):
     s = slug()
     client.post(
         "/api/kb/articles",
-        json={"slug": s, "title": "Kayak rental", "body": "## Price\nKayaks cost $40 a day."},
+        json={
+            "slug": s,
+            "title": "Llama trek hire",
+            "body": "## Price\nLlama treks cost $40 a day.",
+        },
         headers=TOKEN,
     )
     client.put(
-        f"/api/kb/articles/{s}", json={"body": "## Price\nKayaks cost $45 a day."}, headers=TOKEN
+        f"/api/kb/articles/{s}",
+        json={"body": "## Price\nLlama treks cost $45 a day."},
+        headers=TOKEN,
     )
     diff = client.get(f"/api/kb/articles/{s}/diff?from=1&to=2", headers=TOKEN).json()
-    assert {"op": "del", "text": "Kayaks cost $40 a day."} in diff["body"]
-    assert {"op": "add", "text": "Kayaks cost $45 a day."} in diff["body"]
+    assert {"op": "del", "text": "Llama treks cost $40 a day."} in diff["body"]
+    assert {"op": "add", "text": "Llama treks cost $45 a day."} in diff["body"]
     first = client.get(f"/api/kb/articles/{s}/revisions/1", headers=TOKEN).json()
     assert "$40" in first["body"] and first["author"] == "automation (editor token)"
     restored = client.post(f"/api/kb/articles/{s}/revisions/1/restore", headers=TOKEN).json()
@@ -71,12 +77,16 @@ def test_diff_restore_and_unpublish(client):
 
     client.post(f"/api/kb/articles/{s}/publish", headers=TOKEN).raise_for_status()
     assert client.get(f"/help/{s}").status_code == 200
-    hits = client.get("/api/kb/search", params={"q": "how much is a kayak rental per day"}).json()
+    hits = client.get(
+        "/api/kb/search", params={"q": "how much does a llama trek cost per day"}
+    ).json()
     assert hits["results"][0]["slug"] == s
     unpublished = client.post(f"/api/kb/articles/{s}/unpublish", headers=TOKEN).json()
     assert unpublished["status"] == "draft"
     assert client.get(f"/help/{s}").status_code == 404
-    hits = client.get("/api/kb/search", params={"q": "how much is a kayak rental per day"}).json()
+    hits = client.get(
+        "/api/kb/search", params={"q": "how much does a llama trek cost per day"}
+    ).json()
     assert s not in [r["slug"] for r in hits["results"]]
 
 

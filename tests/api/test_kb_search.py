@@ -23,7 +23,7 @@ def test_default_k_is_five(client):
     [
         ({"q": ""}, "empty"),
         ({"q": "   "}, "empty"),
-        ({"q": "x" * 10_000}, "longer than"),
+        ({"q": "x" * 10_000}, None),
         ({"q": "refund\x07now"}, "control characters"),
         ({"q": "refund", "k": 0}, None),
         ({"q": "refund", "k": 500}, None),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.fallback import ActionHandleFallback
 from bot.actions.handoff import ActionHandoff, reason_for
 from bot.actions.kb import ActionAnswerFromKb
 from tests.bot.conftest import (
@@ -24,7 +25,13 @@ def run(action, dispatcher, tracker):
     return asyncio.run(action.run(dispatcher, tracker, {}))
 
 
-# ---- action_answer_from_kb ---------------------------------------------------------------
+# ---- action_answer_from_kb (the turn policy's action) ------------------------------------
+
+
+def slot(events, name):
+    return next(
+        (e["value"] for e in events if e.get("event") == "slot" and e["name"] == name), None
+    )
 
 
 def test_answers_with_best_passage_and_cites_article(dispatcher):
@@ -38,8 +45,9 @@ def test_answers_with_best_passage_and_cites_article(dispatcher):
     events = run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
 
     request = app.requests[0]
-    assert request.url.path == "/api/kb/search"
-    assert request.url.params["q"] == "how long do i have to return boots"
+    assert request.url.path == "/api/kb/search" and request.method == "POST"
+    assert app.json_of(0)["q"] == "how long do i have to return boots"
+    assert "boots" not in str(request.url)  # the question stays out of URLs and logs
     text_message = dispatcher.messages[0]
     assert "You have 60 days." in text_message["text"]
     # The citation is data for the channel to render, not words in the answer.
@@ -52,19 +60,12 @@ def test_answers_with_best_passage_and_cites_article(dispatcher):
             "url": "http://app.test/help/return-policy",
         }
     ]
-    tried = events[0]
-    assert tried == SlotSet(
-        "kb_articles_tried",
-        [
-            {
-                "slug": "return-policy",
-                "title": "Return Policy",
-                "score": 0.71,
-                "intent": "returns_refunds",
-                "shown": True,
-            }
-        ],
-    )
+    assert slot(events, "bot_move") == "answer"
+    assert slot(events, "kb_shown") == ["return-policy#Section"]
+    assert slot(events, "last_question") == "how long do i have to return boots"
+    tried = slot(events, "kb_articles_tried")
+    assert tried[0]["slug"] == "return-policy" and tried[0]["shown"] is True
+    assert tried[1]["shown"] is False
 
 
 def test_close_second_article_is_offered_as_related(dispatcher):
@@ -77,38 +78,98 @@ def test_close_second_article_is_offered_as_related(dispatcher):
     assert slugs == ["refund-timing", "return-policy"]
 
 
-def test_below_threshold_hands_off_with_no_kb_answer(dispatcher):
+def test_below_threshold_offers_a_person(dispatcher):
     app = FakeApp(lambda r: search_response([result("rentals", 0.31)], threshold=0.45))
     tracker = make_tracker([user_event("do you sponsor climbers", "store_info")])
 
     events = run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
 
-    assert dispatcher.messages == []
+    assert "couldn't find an answer" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/affirm"
+    assert slot(events, "bot_move") == "offer:no_kb_answer"
+    assert FollowupAction("action_handoff") not in events
+
+
+def test_taking_the_offer_hands_over_as_no_kb_answer(dispatcher):
+    app = FakeApp(lambda r: search_response([]))
+    tracker = make_tracker(
+        [user_event("yes please", "affirm")], slots={"bot_move": "offer:no_kb_answer"}
+    )
+    events = run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
     assert SlotSet("handoff_reason", "no_kb_answer") in events
     assert FollowupAction("action_handoff") in events
-    tried = next(e for e in events if e["name"] == "kb_articles_tried")["value"]
-    assert tried[0]["slug"] == "rentals" and tried[0]["shown"] is False
+    assert app.requests == []  # nothing to search
 
 
-def test_same_article_again_hands_off_as_repeated(dispatcher):
+def test_asked_again_right_after_the_same_answer_is_repeated(dispatcher):
     app = FakeApp(lambda r: search_response([result("track-order", 0.8)]))
-    shown = [
-        {
-            "slug": "track-order",
-            "title": "Track Order",
-            "score": 0.8,
-            "intent": "order_tracking",
-            "shown": True,
-        }
-    ]
     tracker = make_tracker(
-        [user_event("where is my order", "order_tracking")], slots={"kb_articles_tried": shown}
+        [user_event("where's my order then", "order_tracking")],
+        slots={
+            "bot_move": "answer",
+            "kb_shown": ["track-order#Section"],
+            "last_question": "where is my order",
+        },  # fmt: skip
     )
-
     events = run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
-
     assert SlotSet("handoff_reason", "repeated") in events
     assert FollowupAction("action_handoff") in events
+
+
+def test_a_follow_up_after_yes_gets_the_next_passage_never_the_same(dispatcher):
+    def search(request):
+        body = json.loads(request.content)
+        if body["exclude"]:
+            return search_response([result("return-shipping-label", 0.62, "Labels are free.")])
+        return search_response([result("return-policy", 0.7), result("return-shipping-label", 0.6)])
+
+    app = FakeApp(search)
+    tracker = make_tracker(
+        [user_event("and is return shipping free?", "returns_refunds")],
+        slots={
+            "bot_move": "reply",
+            "kb_shown": ["return-policy#Section"],
+            "last_question": "how do I return boots?",
+        },  # fmt: skip
+    )
+    events = run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
+    first, second = app.json_of(0), app.json_of(1)
+    assert first["q"] == "how do I return boots? and is return shipping free?"
+    assert second["exclude"] == ["return-policy#Section"]
+    assert "Labels are free." in dispatcher.messages[0]["text"]
+    assert slot(events, "kb_shown") == ["return-policy#Section", "return-shipping-label#Section"]
+
+
+def test_thanks_after_an_answer_ends_the_conversation(dispatcher):
+    tracker = make_tracker(
+        [user_event("thanks!", "thank")], slots={"bot_move": "answer", "kb_shown": ["x#y"]}
+    )
+    events = run(
+        ActionAnswerFromKb(FakeApp(lambda r: search_response([])).client()), dispatcher, tracker
+    )
+    assert dispatcher.messages[0]["response"] == "utter_you_are_welcome"
+    assert dispatcher.messages[0]["custom"] == {"end": "resolved_by_bot"}
+    assert slot(events, "bot_move") is None
+
+
+def test_not_understood_asks_to_rephrase_then_hands_over(dispatcher):
+    app = FakeApp(lambda r: search_response([]))
+    first = run(
+        ActionAnswerFromKb(app.client()),
+        dispatcher,
+        make_tracker([user_event("hmm blue thing", "nlu_fallback", 0.3)]),
+    )
+    assert "say it another way" in dispatcher.messages[0]["text"]
+    assert slot(first, "unclear_in_row") == 1.0
+    second = run(
+        ActionAnswerFromKb(app.client()),
+        CollectingDispatcher(),
+        make_tracker(
+            [user_event("the blue one", "nlu_fallback", 0.2)],
+            slots={"bot_move": "rephrase", "unclear_in_row": 1.0},
+        ),
+    )
+    assert SlotSet("handoff_reason", "low_confidence") in second
 
 
 def test_app_down_tells_customer_and_offers_a_person(dispatcher, caplog):
@@ -118,7 +179,7 @@ def test_app_down_tells_customer_and_offers_a_person(dispatcher, caplog):
     tracker = make_tracker([user_event("where is my order", "order_tracking")])
     events = run(ActionAnswerFromKb(FakeApp(down).client()), dispatcher, tracker)
 
-    assert events == []
+    assert FollowupAction("action_handoff") not in events
     assert "can't reach our help center" in dispatcher.messages[0]["text"]
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "/request_human"
     assert "app unreachable" in caplog.text
@@ -200,51 +261,18 @@ def test_handoff_failure_keeps_bot_listening(dispatcher):
     assert "couldn't reach our support team" in dispatcher.messages[0]["text"]
 
 
-def test_reason_codes_follow_the_contract():
-    def reason(intent, slots=None, before=None):
-        events = ([action_event(before), action_event("action_listen")] if before else []) + [
-            user_event("x", intent)
-        ]
-        return reason_for(make_tracker(events, slots))
+def test_reason_code_comes_from_the_policy():
+    def reason(intent, slots=None, clauses=None):
+        event = user_event("x", intent)
+        if clauses:
+            event["parse_data"]["sentence_intents"] = clauses
+        return reason_for(make_tracker([event], slots))
 
     assert reason("request_human") == "requested"
     assert reason("billing_dispute") == "sensitive_topic"
     assert reason("account_security") == "sensitive_topic"
     assert reason("complain") == "frustration"
-    assert reason("nlu_fallback") == "low_confidence"
-    assert reason("deny", before="action_answer_from_kb") == "negative_feedback"
-    assert reason("deny") == "requested"
     assert reason("store_info", slots={"handoff_reason": "no_kb_answer"}) == "no_kb_answer"
     assert reason("store_info", slots={"handoff_reason": "bogus"}) == "requested"
-
-
-# ---- action_handle_fallback ----------------------------------------------------------------
-
-
-def test_first_short_fallback_asks_to_rephrase(dispatcher):
-    tracker = make_tracker([user_event("hmm blue thing", "nlu_fallback", 0.3)])
-    events = run(ActionHandleFallback(), dispatcher, tracker)
-    assert events == []
-    assert "say it another way" in dispatcher.messages[0]["text"]
-
-
-def test_second_fallback_in_a_row_hands_off(dispatcher):
-    tracker = make_tracker(
-        [
-            user_event("hmm blue thing", "nlu_fallback", 0.3),
-            action_event("action_handle_fallback"),
-            action_event("action_listen"),
-            user_event("the blue one", "nlu_fallback", 0.2),
-        ]
-    )
-    events = run(ActionHandleFallback(), dispatcher, tracker)
-    assert events == [SlotSet("handoff_reason", "low_confidence"), FollowupAction("action_handoff")]
-
-
-def test_long_message_not_understood_hands_off_at_once(dispatcher):
-    text = (
-        "so the thing I got from you last month has this weird issue with the strap and the buckle"
-    )
-    tracker = make_tracker([user_event(text, "nlu_fallback", 0.3)])
-    events = run(ActionHandleFallback(), dispatcher, tracker)
-    assert FollowupAction("action_handoff") in events
+    buried = [{"text": "you charged me twice", "intent": "billing_dispute", "confidence": 0.9}]
+    assert reason("request_human", clauses=buried) == "sensitive_topic"

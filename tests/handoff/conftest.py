@@ -35,6 +35,16 @@ class FakeRasa:
         if request.url.path.endswith("/tracker/events"):
             return httpx.Response(self.resume_status, json={})
         text = body["message"]
+        if text == "/session_start":
+            return httpx.Response(200, json=[])
+        if text.startswith("thanks"):  # the turn policy ends a conversation it handled
+            return httpx.Response(
+                200,
+                json=[
+                    {"recipient_id": body["sender"], "text": "You're welcome!"},
+                    {"recipient_id": body["sender"], "custom": {"end": "resolved_by_bot"}},
+                ],
+            )
         if "return" in text:
             return httpx.Response(
                 200,
@@ -62,6 +72,9 @@ class FakeRasa:
 
     def webhook_calls(self) -> list[dict]:
         return [c for c in self.calls if c["path"].endswith("/webhook")]
+
+    def texts_sent(self) -> list[str]:
+        return [c["body"]["message"] for c in self.webhook_calls()]
 
 
 @dataclass

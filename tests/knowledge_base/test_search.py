@@ -18,18 +18,19 @@ def engine(tmp_path_factory, embedder):
 
 
 @pytest.mark.parametrize(
-    ("question", "slug"),
+    ("question", "slugs"),
     [
-        ("how many days do I have to send something back", "return-policy"),
-        ("my package says delivered but it's not here", "missing-package"),
-        ("i forgot my password", "reset-password"),
-        ("what does the club membership cost and what do I get", "membership-benefits"),
-        ("when is the denver store open on sunday", "store-hours"),
+        # Both articles state the 60-day window.
+        ("how many days do I have to send something back", {"return-policy", "start-a-return"}),
+        ("my package says delivered but it's not here", {"missing-package"}),
+        ("i forgot my password", {"reset-password"}),
+        ("what does the club membership cost and what do I get", {"membership-benefits"}),
+        ("when is the denver store open on sunday", {"store-hours"}),
     ],
 )
-def test_finds_the_right_article(engine, question, slug):
+def test_finds_the_right_article(engine, question, slugs):
     results = engine.search(question, 3)
-    assert results[0].slug == slug
+    assert results[0].slug in slugs
 
 
 def test_one_result_per_article_best_first_with_snippet(engine):

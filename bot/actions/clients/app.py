@@ -70,10 +70,24 @@ class AppClient:
         except ValueError as exc:
             raise AppUnavailable(f"{method} {path}: invalid JSON") from exc
 
-    async def search(self, query: str, k: int | None = None) -> SearchResponse:
-        """Search the knowledge base (``GET /api/kb/search``)."""
+    async def search(
+        self,
+        query: str,
+        k: int | None = None,
+        exclude: tuple[str, ...] | list[str] = (),
+        intents: dict[str, float] | None = None,
+    ) -> SearchResponse:
+        """Search the knowledge base (``POST /api/kb/search``: the question stays out of
+        URLs and access logs); ``exclude`` skips passages ("slug#section") shown already."""
         data = await self._request(
-            "GET", "/api/kb/search", params={"q": query, "k": k or self.settings.kb_results}
+            "POST",
+            "/api/kb/search",
+            json={
+                "q": query,
+                "k": k or self.settings.kb_results,
+                "exclude": list(exclude),
+                "intents": intents or {},
+            },
         )
         results = [
             SearchResult(

@@ -1,0 +1,77 @@
+"""The whole stack (Rasa server, action server, app) as real processes, for benchmarks."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.services import (
+    RASA_BIN,
+    ROOT,
+    app_service,
+    base_env,
+    free_port,
+    rasa_service,
+    service,
+    write_endpoints,
+)
+
+
+@dataclass
+class Stack:
+    app_url: str
+    rasa_url: str
+    env: dict[str, str]
+    work: Path
+
+    def agent(self, email: str = "bench@northpeak.example") -> dict[str, str]:
+        """A logged-in agent (made with the CLI) for the agent API."""
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "supportbot"), "agents", "create", "--email", email,
+             "--name", "Bench", "--role", "agent", "--password", "bench-password-1"],
+            env=self.env, cwd=ROOT, capture_output=True, check=True, timeout=120,
+        )  # fmt: skip
+        token = httpx.post(
+            f"{self.app_url}/api/auth/login",
+            json={"email": email, "password": "bench-password-1"},
+            timeout=30,
+        ).json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def running_stack(work: Path, **settings: str) -> Iterator[Stack]:
+    """Rasa, actions and app on free ports, with a fresh database under ``work``."""
+    if not RASA_BIN.exists() or not any((ROOT / "models").glob("*.tar.gz")):
+        raise SystemExit("the benchmark needs the Rasa environment and a model: run `make train`")
+    var = work / "var"
+    var.mkdir(parents=True, exist_ok=True)
+    app_port, actions_port, rasa_port = free_port(), free_port(), free_port()
+    app_url, rasa_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{rasa_port}"
+    env = base_env(
+        SUPPORTBOT_VAR_DIR=str(var),
+        SUPPORTBOT_APP_URL=app_url,
+        SUPPORTBOT_RASA_URL=rasa_url,
+        SUPPORTBOT_PUBLIC_BASE_URL=app_url,
+        SUPPORTBOT_SERVICE_TOKEN="bench-service-token",
+        SUPPORTBOT_HANDOFF_BUSINESS_HOURS="mon-sun 00:00-24:00",
+        SUPPORTBOT_HANDOFF_RATE_PER_CONVERSATION="100000",
+        SUPPORTBOT_HANDOFF_RATE_PER_IP="100000",
+        SUPPORTBOT_HANDOFF_CONVERSATIONS_PER_IP_PER_HOUR="100000",
+        **settings,
+    )
+    endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
+    actions = [str(RASA_BIN), "run", "actions", "--actions", "bot.actions", "--port",
+               str(actions_port)]  # fmt: skip
+    with ExitStack() as stack:
+        stack.enter_context(app_service("app", app_port, env, work))
+        stack.enter_context(
+            service("actions", actions, env, f"http://127.0.0.1:{actions_port}/health", work)
+        )
+        stack.enter_context(rasa_service("rasa", rasa_port, endpoints, env, work))
+        yield Stack(app_url, rasa_url, env, work)

@@ -1,0 +1,261 @@
+"""The escalation policy: for each customer message, answer it, ask again, or hand over
+with exactly one reason code (DESIGN.md "escalation reason codes").
+
+Pure functions over what the bot understood (``Understood``) and what happened before in the
+conversation (``Memory``); thresholds come from ``bot/policy.yml``. The actions
+(``kb.py``, ``handoff.py``) only gather those and carry the decision out.
+
+Priority, first match wins (documented in DESIGN.md):
+ 1. sensitive_topic  a disputed charge or account security, anywhere in the message
+ 2. frustration      a complaint or anger, anywhere in the message
+ 3. requested        the customer asks for a person, anywhere in the message (with an
+                     offer pending, asking for a person takes the offer: its reason stands)
+    Whole-message intents hand over when NLU is sure enough, clauses of long messages at
+    a higher bar; below, the message is read as a question (8).
+ 4. an offer pending (the bot offered a person for reason R): yes -> R, no -> carry on
+ 5. right after an answer: "no" -> negative_feedback; "that didn't help" -> repeated;
+    "yes" -> glad it helped; thanks/bye -> the conversation ends, resolved by the bot;
+    "ok, doing that now" (not understood, not a question) -> anything else?
+ 6. not understood   ask to rephrase once (long messages are searched first), then
+                     low_confidence
+ 7. out of scope     about the shop -> treated as an unanswered shop question; else declined
+ 8. a question       search the help center (with the previous question as context for short
+                     follow-ups, never repeating a passage already shown):
+                     answer; the same passage right after it was shown -> repeated;
+                     nothing good enough -> offer a person (no_kb_answer), hand over at
+                     once if it happens twice in a row
+Gateway paths in the app follow the same codes: "Talk to a person" -> requested, or
+negative_feedback right after a thumbs-down.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+POLICY_FILE = Path(__file__).resolve().parents[1] / "policy.yml"
+
+SENSITIVE = {"billing_dispute", "account_security"}
+TOPICS = {
+    "order_tracking", "order_change", "delivery_problem", "shipping_info", "returns_refunds",
+    "payments", "promotions", "account_access", "account_privacy", "membership",
+    "product_info", "store_info",
+}  # fmt: skip
+UNCLEAR = {"nlu_fallback"}
+QUESTION_WORDS = {
+    "what", "how", "where", "when", "why", "who", "which", "can", "could", "do", "does",
+    "is", "are", "will", "would", "should", "may", "and", "but", "also", "what's", "how's",
+    "where's", "wat", "wen", "hw", "cn", "whats", "wheres", "hows", "any", "if",
+}  # fmt: skip
+CONVERSATIONAL = {"affirm", "deny", "thank", "goodbye", "greet", "bot_challenge"}
+
+# Bot moves remembered between turns (slot "bot_move").
+ANSWER, REPLY, REPHRASE, DECLINE = "answer", "reply", "rephrase", "decline"
+OFFER = "offer:"  # + reason code
+
+
+@dataclass(frozen=True)
+class Config:
+    escalate_confidence: float = 0.5
+    clause_request_human: float = 0.8
+    clause_complain: float = 0.85
+    clause_sensitive: float = 0.85
+    max_unclear_in_row: int = 2
+    substantive_words: int = 12
+    followup_words: int = 7
+    shop_patterns: tuple[re.Pattern, ...] = ()
+    not_helped_patterns: tuple[re.Pattern, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def load_config(path: Path = POLICY_FILE) -> Config:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    compiled = {
+        key: tuple(re.compile(p, re.I) for p in data.pop(key, []))
+        for key in ("shop_patterns", "not_helped_patterns")
+    }
+    return Config(**data, **compiled)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What NLU made of the customer's message."""
+
+    text: str
+    intent: str
+    confidence: float = 1.0
+    # [(clause text, intent, confidence)] for long messages (bot/components/sentences.py)
+    clauses: tuple[tuple[str, str, float], ...] = ()
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What happened before this message in the current session."""
+
+    bot_move: str | None = None  # answer | reply | rephrase | decline | offer:<reason>
+    last_question: str | None = None  # the customer question the latest answer was for
+    last_passage: str | None = None  # "slug#section" of the latest answer
+    shown: frozenset[str] = field(default_factory=frozenset)  # passages shown so far
+    unclear_in_row: int = 0
+    answered: bool = False  # the bot answered at least once this session
+
+    @property
+    def pending_offer(self) -> str | None:
+        move = self.bot_move or ""
+        return move[len(OFFER) :] if move.startswith(OFFER) else None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``handoff`` (reason), ``search`` (query, context), ``rephrase``, ``decline``,
+    ``reply`` (a domain response), or ``end`` (resolved by the bot, with a response)."""
+
+    action: str
+    reason: str | None = None
+    response: str | None = None
+    query: str | None = None
+    # what a search that finds nothing good enough leads to: offer (first miss), handoff
+    # (second miss in a row), or low_confidence (a long message nobody understood)
+    on_miss: str = "offer"
+
+
+def _clause_intent(u: Understood, intents: set[str], threshold: float) -> bool:
+    return any(intent in intents and conf >= threshold for _, intent, conf in u.clauses)
+
+
+ESCALATING = SENSITIVE | {"complain", "request_human"}
+
+
+def escalation_reason(u: Understood, cfg: Config) -> str | None:
+    """Priorities 1-3: a reason to hand over whatever else the message says."""
+    sure = u.confidence >= cfg.escalate_confidence
+    if (sure and u.intent in SENSITIVE) or _clause_intent(u, SENSITIVE, cfg.clause_sensitive):
+        return "sensitive_topic"
+    if (sure and u.intent == "complain") or _clause_intent(u, {"complain"}, cfg.clause_complain):
+        return "frustration"
+    if (sure and u.intent == "request_human") or _clause_intent(
+        u, {"request_human"}, cfg.clause_request_human
+    ):
+        return "requested"
+    return None
+
+
+def looks_like_a_question(text: str) -> bool:
+    """A question (not "ok cool, doing that now"): a question mark or a question word first."""
+    words = text.strip().lower().split()
+    return "?" in text or bool(words and words[0].strip(",.!") in QUESTION_WORDS)
+
+
+def about_the_shop(text: str, cfg: Config) -> bool:
+    return any(p.search(text) for p in cfg.shop_patterns)
+
+
+def not_helped(text: str, cfg: Config) -> bool:
+    return any(p.search(text) for p in cfg.not_helped_patterns)
+
+
+def follow_up_query(u: Understood, memory: Memory, cfg: Config) -> str | None:
+    """A short message right after an answer is searched with the question before it."""
+    recent = memory.bot_move in (ANSWER, REPLY)
+    if memory.last_question and recent and u.words <= cfg.followup_words:
+        return f"{memory.last_question} {u.text}"
+    return None
+
+
+def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
+    """What to do with this message, before any search."""
+    offered = memory.pending_offer
+    reason = escalation_reason(u, cfg)
+    if reason == "requested" and offered:
+        reason = offered  # "yes, a person please" takes the offer: its reason stands
+    if reason:
+        return Decision("handoff", reason=reason)
+
+    if offered and u.intent == "affirm":
+        return Decision("handoff", reason=offered)
+    if offered and u.intent == "deny":
+        return Decision("reply", response="utter_anything_else")
+
+    if memory.bot_move == ANSWER:
+        if u.intent == "deny":
+            return Decision("handoff", reason="negative_feedback")
+        if not_helped(u.text, cfg):
+            return Decision("handoff", reason="repeated")
+        if u.intent == "affirm":
+            return Decision("reply", response="utter_glad_to_help")
+    if u.intent in ("thank", "goodbye"):
+        response = "utter_goodbye" if u.intent == "goodbye" else "utter_you_are_welcome"
+        if memory.answered:
+            return Decision("end", response=response)
+        return Decision("reply", response=response)
+    if u.intent in ("affirm", "deny"):
+        return Decision("reply", response="utter_anything_else")
+    if u.intent == "greet":
+        return Decision("reply", response="utter_greet")
+    if u.intent == "bot_challenge":
+        return Decision("reply", response="utter_iamabot")
+
+    miss = "handoff" if offered == "no_kb_answer" else "offer"
+    if u.intent in ESCALATING:  # not sure enough to hand over: read it as a question
+        return Decision("search", on_miss=miss)
+    if u.intent in UNCLEAR:
+        if follow_up_query(u, memory, cfg):
+            if not looks_like_a_question(u.text):  # "ok perfect, doing that now"
+                return Decision("reply", response="utter_anything_else")
+            return Decision("search", on_miss="rephrase")
+        if u.words >= cfg.substantive_words:
+            return Decision("search", on_miss="low_confidence")
+        if memory.unclear_in_row + 1 >= cfg.max_unclear_in_row:
+            return Decision("handoff", reason="low_confidence")
+        return Decision("rephrase")
+    if u.intent == "out_of_scope":
+        if about_the_shop(u.text, cfg):
+            return Decision("search", on_miss=miss)
+        return Decision("decline")
+    return Decision("search", on_miss=miss)
+
+
+def passage(result: dict[str, Any]) -> str:
+    return f"{result['slug']}#{result['section']}"
+
+
+def is_rephrase(u: Understood, memory: Memory, results: list[dict[str, Any]]) -> bool:
+    """A question on a support topic, right after that very passage and without a "yes",
+    that leads back to it: the answer did not help."""
+    return bool(
+        results
+        and u.intent in TOPICS
+        and memory.bot_move == ANSWER
+        and passage(results[0]) == memory.last_passage
+    )
+
+
+def after_search(
+    memory: Memory,
+    decision: Decision,
+    results: list[dict[str, Any]],
+    threshold: float,
+    cfg: Config,
+) -> Decision:
+    """Answer with the best passage not shown yet (``results`` exclude shown passages),
+    or what a miss leads to."""
+    if results and results[0]["score"] >= threshold:
+        return Decision("answer")
+    if decision.on_miss == "rephrase":
+        if memory.unclear_in_row + 1 >= cfg.max_unclear_in_row:
+            return Decision("handoff", reason="low_confidence")
+        return Decision("rephrase")
+    if decision.on_miss == "low_confidence":
+        return Decision("handoff", reason="low_confidence")
+    if decision.on_miss == "handoff":
+        return Decision("handoff", reason="no_kb_answer")
+    return Decision("offer", reason="no_kb_answer")

@@ -1,0 +1,188 @@
+"""The escalation policy (bot/actions/policy.py): one reason code per handoff, by priority."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.actions.policy import (
+    ANSWER,
+    OFFER,
+    REPHRASE,
+    REPLY,
+    Decision,
+    Memory,
+    Understood,
+    after_search,
+    decide,
+    follow_up_query,
+    is_rephrase,
+    load_config,
+)
+
+CFG = load_config()
+AFTER_ANSWER = Memory(
+    bot_move=ANSWER,
+    last_question="how do I return boots?",
+    last_passage="return-policy#Northpeak return policy",
+    shown=frozenset({"return-policy#Northpeak return policy"}),
+    answered=True,
+)
+
+
+def said(text: str, intent: str, confidence: float = 0.9, clauses=()) -> Understood:
+    return Understood(text=text, intent=intent, confidence=confidence, clauses=tuple(clauses))
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        (said("someone charged me twice", "billing_dispute"), "sensitive_topic"),
+        (said("my account was hacked", "account_security"), "sensitive_topic"),
+        (said("this is ridiculous", "complain"), "frustration"),
+        (said("let me talk to a human", "request_human"), "requested"),
+        # A request buried in a longer message about an order.
+        (
+            said(
+                "transfer me to someone from customer service, it's about my order",
+                "order_tracking",
+                clauses=[
+                    ("transfer me to someone", "request_human", 0.98),
+                    ("it's about my order", "order_tracking", 0.4),
+                ],
+            ),
+            "requested",
+        ),
+        # Priority: a disputed charge wins over anger and over asking for a person.
+        (
+            said(
+                "I want a person now, this is absurd, you charged my card twice",
+                "request_human",
+                clauses=[
+                    ("this is absurd", "complain", 0.9),
+                    ("you charged my card twice", "billing_dispute", 0.9),
+                ],
+            ),
+            "sensitive_topic",
+        ),
+    ],
+)
+def test_reasons_that_hand_over_whatever_else_is_said(message, reason):
+    assert decide(message, Memory(), CFG) == Decision("handoff", reason=reason)
+
+
+def test_a_weak_clause_does_not_decide():
+    message = said(
+        "a long question about my order, a person told me to ask here",
+        "order_tracking",
+        clauses=[("a person told me to ask here", "request_human", 0.3)],
+    )
+    assert decide(message, Memory(), CFG).action == "search"
+
+
+def test_right_after_an_answer():
+    assert decide(said("no", "deny"), AFTER_ANSWER, CFG) == Decision(
+        "handoff", reason="negative_feedback"
+    )
+    repeated = decide(said("that's not what I asked, when does the money land", "returns_refunds"),
+                      AFTER_ANSWER, CFG)  # fmt: skip
+    assert repeated == Decision("handoff", reason="repeated")
+    assert decide(said("yes thanks", "affirm"), AFTER_ANSWER, CFG) == Decision(
+        "reply", response="utter_glad_to_help"
+    )
+    assert decide(said("thanks!", "thank"), AFTER_ANSWER, CFG) == Decision(
+        "end", response="utter_you_are_welcome"
+    )
+
+
+def test_thanks_before_any_answer_does_not_end_the_conversation():
+    assert decide(said("thanks", "thank"), Memory(), CFG).action == "reply"
+
+
+def test_the_same_passage_right_after_it_was_shown_is_a_rephrase():
+    results = [{"slug": "return-policy", "section": "Northpeak return policy", "score": 0.7}]
+    again = said("where do I send the boots back", "returns_refunds")
+    assert is_rephrase(again, AFTER_ANSWER, results)
+    # After "yes, thanks" the same passage is a follow-up needing the next one, not a repeat.
+    after_yes = Memory(bot_move=REPLY, last_passage=AFTER_ANSWER.last_passage)
+    assert not is_rephrase(again, after_yes, results)
+    # Not a question on a topic ("ok perfect"): never a repeat.
+    assert not is_rephrase(said("ok perfect", "nlu_fallback"), AFTER_ANSWER, results)
+
+
+def test_short_follow_ups_are_searched_with_the_previous_question():
+    follow_up = said("and for members?", "membership")
+    assert (
+        follow_up_query(follow_up, AFTER_ANSWER, CFG) == "how do I return boots? and for members?"
+    )
+    long_one = said(
+        "what about shipping costs to Alaska for a big tent order please", "shipping_info"
+    )
+    assert follow_up_query(long_one, AFTER_ANSWER, CFG) is None
+    assert follow_up_query(follow_up, Memory(), CFG) is None
+
+
+def test_not_understood_rephrase_once_then_a_person():
+    first = decide(said("ok so about the thing", "nlu_fallback"), Memory(), CFG)
+    assert first == Decision("rephrase")
+    second = decide(
+        said("you know, the thing from before", "nlu_fallback"),
+        Memory(bot_move=REPHRASE, unclear_in_row=1),
+        CFG,
+    )
+    assert second == Decision("handoff", reason="low_confidence")
+    story = said(" ".join(["word"] * 14), "nlu_fallback")
+    assert decide(story, Memory(), CFG) == Decision("search", on_miss="low_confidence")
+
+
+def test_out_of_scope_about_the_shop_is_an_unanswered_shop_question():
+    shop = decide(said("do u guys have summer internships?", "out_of_scope"), Memory(), CFG)
+    assert shop == Decision("search", on_miss="offer")
+    assert decide(said("what's the weather in Denver", "out_of_scope"), Memory(), CFG) == Decision(
+        "decline"
+    )
+
+
+def test_no_answer_offers_a_person_and_a_second_miss_hands_over():
+    miss = decide(said("can you engrave a bottle", "product_info"), Memory(), CFG)
+    assert after_search(Memory(), miss, [{"score": 0.2}], 0.4, CFG) == Decision(
+        "offer", reason="no_kb_answer"
+    )
+    offered = Memory(bot_move=OFFER + "no_kb_answer")
+    assert decide(said("yes please", "affirm"), offered, CFG) == Decision(
+        "handoff", reason="no_kb_answer"
+    )
+    assert decide(said("no thanks", "deny"), offered, CFG).action == "reply"
+    again = decide(said("do you engrave names on bottles", "product_info"), offered, CFG)
+    assert after_search(offered, again, [], 0.4, CFG) == Decision("handoff", reason="no_kb_answer")
+
+
+def test_a_thumbs_down_offer_taken_by_typing_yes():
+    offered = Memory(bot_move=OFFER + "negative_feedback", answered=True)
+    assert decide(said("yes please", "affirm"), offered, CFG) == Decision(
+        "handoff", reason="negative_feedback"
+    )
+
+
+def test_an_answer_good_enough_is_given():
+    search = Decision("search")
+    assert after_search(Memory(), search, [{"score": 0.5}], 0.4, CFG) == Decision("answer")
+
+
+def test_unsure_escalating_intents_are_read_as_questions():
+    unsure = said("could it be the billing address? i moved recently", "account_security", 0.35)
+    assert decide(unsure, AFTER_ANSWER, CFG).action == "search"
+    sure = said("someone logged into my account from another country", "account_security", 0.9)
+    assert decide(sure, AFTER_ANSWER, CFG) == Decision("handoff", reason="sensitive_topic")
+
+
+def test_acknowledgements_after_an_answer_are_not_questions():
+    ack = decide(said("ok perfect, doing that now", "nlu_fallback", 0.28), AFTER_ANSWER, CFG)
+    assert ack == Decision("reply", response="utter_anything_else")
+    question = decide(said("what document do you need?", "nlu_fallback", 0.28), AFTER_ANSWER, CFG)
+    assert question == Decision("search", on_miss="rephrase")
+
+
+def test_asking_for_a_person_when_one_was_offered_keeps_the_offers_reason():
+    offered = Memory(bot_move=OFFER + "negative_feedback", answered=True)
+    yes_person = said("yes, a person would be good", "request_human", 0.63)
+    assert decide(yes_person, offered, CFG) == Decision("handoff", reason="negative_feedback")
