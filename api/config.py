@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     index_kind: str = Field("flat", pattern="^(flat|hnsw)$")
     # Cosine similarity below which the bot does not answer from an article and hands off
     # (reason no_kb_answer). Chosen by `make bench-kb` on the dev split of the eval questions.
-    kb_answer_threshold: float = Field(0.37, ge=-1, le=1)
+    kb_answer_threshold: float = Field(0.54, ge=-1, le=1)
     public_base_url: str = "http://127.0.0.1:8000"
     # The page with the chat widget that links in emails reopen (default: the demo shop).
     chat_url: str = ""

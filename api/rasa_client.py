@@ -93,4 +93,6 @@ def bot_messages(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
             messages[-1]["articles"] = custom["articles"]
         if custom.get("end") and messages:  # the bot resolved the conversation
             messages[-1]["end"] = str(custom["end"])
+        if custom.get("unanswered") and messages:  # the help center had no answer
+            messages[-1]["unanswered"] = str(custom["unanswered"])[:32]
     return messages

@@ -18,7 +18,15 @@ from pathlib import Path
 import httpx
 
 from bench.common import progress, save, table
-from bench.playback import confusion, failures, load, play, score, suggest_first
+from bench.playback import (
+    confusion,
+    failures,
+    load,
+    play,
+    score,
+    suggest_first,
+    suggestion_misses,
+)
 from bench.stack import running_stack
 
 SPLITS = {"dev": ["dev"], "test": ["test"], "follow-ups": ["followups_by_topic"]}
@@ -49,6 +57,7 @@ def main() -> None:
                     "metrics": score(played),
                     "confusion": {f"{e}->{a}": n for (e, a), n in confusion(played).items()},
                     "failures": failures(played),
+                    "suggestion_misses": suggestion_misses(played),
                     "seconds": round(time.perf_counter() - started, 1),
                 }
     report(results)

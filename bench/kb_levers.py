@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench.answering import model_available, parse_all
 from bench.common import ROOT, progress, save, table
+from knowledge_base import chunking
 from knowledge_base.articles import load_dir
 from knowledge_base.embedder import Embedder
 from knowledge_base.evaluation import load_eval
@@ -78,18 +79,22 @@ def main() -> None:
     variants = [
         # label, corpus, title weight, question weight, questions averaged, intent weight
         ("passages only (before)", "bare", 0.2, 1.0, 1, 0.0),
-        ("+ questions, best one, equal weight", "full", 0.2, 1.0, 1, 0.0),
-        ("+ questions, mean of 2, weight 2", "full", 0.2, 2.0, 2, 0.0),
-        ("+ questions, mean of 2, weight 2, no title", "full", 0.0, 2.0, 2, 0.0),
-        ("+ questions, mean of 2, weight 2, NLU intent 0.1 (kept)", "full", 0.2, 2.0, 2, 0.1),
+        ("+ questions, best one, equal weight", "questions", 0.2, 1.0, 1, 0.0),
+        ("+ questions, mean of 2, weight 2", "questions", 0.2, 2.0, 2, 0.0),
+        ("+ questions, mean of 2, weight 2, no title", "questions", 0.0, 2.0, 2, 0.0),
+        ("+ questions, mean of 2, weight 2, NLU intent 0.1 (kept)", "questions", 0.2, 2.0, 2, 0.1),
+        ("+ question headings as questions too (not kept)", "headings", 0.2, 2.0, 2, 0.1),
     ]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         indexes = {}
-        for name, corpus in (("bare", bare), ("full", articles)):
+        kept = chunking.HEADINGS_AS_QUESTIONS
+        for name, corpus in (("bare", bare), ("questions", articles), ("headings", articles)):
             progress(f"indexing {name}")
+            chunking.HEADINGS_AS_QUESTIONS = name == "headings"
             indexes[name] = PassageIndex(Path(tmp) / name, embedder)
             indexes[name].rebuild(corpus)
+        chunking.HEADINGS_AS_QUESTIONS = kept
         for label, corpus, tw, qw, qa, iw in variants:
             if iw and not rankings:
                 continue

@@ -100,10 +100,15 @@ def play(client: httpx.Client, conversation: dict[str, Any]) -> Played:
             )
         elif "click" in step:
             turn = Turn("click", step["click"], [])
-            if step["click"] == "person":
+            if step["click"] == "person":  # the widget's "Talk to a person", always there
                 response = client.post(f"/api/conversations/{cid}/handoff", headers=auth)
             else:
                 title, payload = CLICKS[step["click"]]
+                offered = [b.get("title") for b in (seen[-1].get("buttons") or [])] if seen else []
+                if title not in offered:
+                    # The bot did not show that button (it did not answer): nothing to click.
+                    turns.append(turn)
+                    continue
                 response = client.post(
                     f"/api/conversations/{cid}/messages",
                     json={"text": title, "payload": payload, "client_message_id": f"t{i}"},
@@ -208,3 +213,15 @@ def failures(played: list[Played]) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def suggestion_misses(played: list[Played]) -> list[dict[str, Any]]:
+    """Escalated conversations whose first suggestion is not the article of the need."""
+    return [
+        {"id": p.conversation["id"], "need": p.conversation.get("need"), "got": p.suggestion}
+        for p in played
+        if p.escalated
+        and p.conversation["expect"] == "human"
+        and p.conversation.get("need")
+        and p.suggestion != p.conversation["need"]
+    ]

@@ -194,7 +194,9 @@ class ConversationService:
     ) -> list[Message]:
         stored = []
         for item in messages:
-            data = {k: item[k] for k in ("articles", "buttons", "kind") if item.get(k)}
+            data = {
+                k: item[k] for k in ("articles", "buttons", "kind", "unanswered") if item.get(k)
+            }
             message = Message(
                 conversation_id=conversation.id,
                 sender=sender,

@@ -75,7 +75,18 @@ _ASKS_FOR_PERSON = re.compile(
     r"representative|rep|staff|people)\b",
     re.I,
 )
-_BUTTON_TEXTS = {"talk to a person", "yes, thanks", "no, talk to a person"}
+_BUTTON_TEXTS = {
+    "talk to a person",
+    "yes, thanks",
+    "no, talk to a person",
+    "yes, get me a person",
+    "no, i'll ask another way",
+}
+TOPICS = {
+    "order_tracking", "order_change", "delivery_problem", "shipping_info", "returns_refunds",
+    "payments", "promotions", "account_access", "account_privacy", "membership",
+    "product_info", "store_info",
+}  # fmt: skip
 SHORT = 6  # words: a message this short is searched together with the one before it
 
 
@@ -90,17 +101,46 @@ def _substantive(text: str, intent: str | None) -> bool:
     return len(words) >= 2
 
 
-def need_query(messages: list[Message], nlu_history: list[dict[str, Any]]) -> str | None:
-    """The customer's need in their words: the latest substantive message (the question the
-    bot tried, or what they told the agent since), with the one before it if it is short."""
-    intents = {t.get("text"): t.get("intent") for t in nlu_history if isinstance(t, dict)}
-    substantive = [m.text for m in messages if _substantive(m.text, intents.get(m.text))]
-    if not substantive:
+def _complaint(turn: dict[str, Any]) -> bool:
+    if turn.get("intent") == "complain":
+        return True
+    return any(
+        c.get("intent") == "complain" and float(c.get("confidence") or 0) >= 0.85
+        for c in turn.get("clauses") or []
+    )
+
+
+def need_query(
+    messages: list[Message], nlu_history: list[dict[str, Any]]
+) -> tuple[str, dict[str, float]] | None:
+    """The customer's need in their words (and NLU's topic ranking of it): the latest
+    substantive message (the question the bot tried, or what they told the agent since),
+    with the one before it if it is short or vague.
+
+    A complaint ("this whole process has been a nightmare") says how they feel rather than
+    what they need: an earlier question wins over it.
+    """
+    turns = {t.get("text"): t for t in nlu_history if isinstance(t, dict)}
+    candidates: list[tuple[str, dict[str, Any]]] = []
+    for message in messages:
+        turn = turns.get(message.text) or {}
+        if _substantive(message.text, turn.get("intent")):
+            candidates.append((message.text, turn))
+    if not candidates:
         return None
-    query = substantive[-1]
-    if len(query.split()) < SHORT and len(substantive) > 1:
-        query = f"{substantive[-2]} {query}"
-    return query[:1000]
+    calm = [c for c in candidates if not _complaint(c[1])] or candidates
+    query, turn = calm[-1]
+    # A follow-up ("ok how long am i supposed to wait") leans on the question before it.
+    vague = turn.get("intent") not in TOPICS or float(turn.get("confidence") or 0) < 0.5
+    if (len(query.split()) < SHORT or (turn and vague)) and len(calm) > 1:
+        query = f"{calm[-2][0]} {query}"
+    # NLU's topic ranking of that message nudges search as it does for the bot.
+    intents = {
+        r.get("intent"): float(r.get("confidence") or 0)
+        for r in turn.get("ranking") or []
+        if r.get("intent") in TOPICS
+    }
+    return query[:1000], intents
 
 
 def suggest(session: Session, state: Any, conversation: Conversation) -> dict[str, Any]:
@@ -122,10 +162,11 @@ def suggest(session: Session, state: Any, conversation: Conversation) -> dict[st
         .order_by(Escalation.id.desc())
     ).first()
     history = (escalation.context or {}).get("nlu_history") or [] if escalation else []
-    text = need_query(customer_messages, history) or latest.text[:1000]
+    need = need_query(customer_messages, history)
+    text, intents = need if need else (latest.text[:1000], {})
     suggestions: list[dict[str, Any]] = []
     try:
-        results = state.search.search(text, TOP)
+        results = state.search.search(text, TOP, intents=intents)
     except QueryError:  # text the chat accepts but search does not (e.g. control characters)
         results = []
     for r in results:

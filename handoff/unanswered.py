@@ -1,8 +1,9 @@
 """What customers asked that the help center could not answer, grouped by similarity.
 
-A question counts as unanswered when the bot handed off because nothing in the help center
-scored high enough (``no_kb_answer``) or it did not understand (``low_confidence``), or when
-the customer marked the bot's answer unhelpful. Questions an editor attached to an article,
+A question counts as unanswered when nothing in the help center scored high enough
+(``no_kb_answer``) or the bot did not understand it (``low_confidence``) — whether the bot
+handed off or only offered a person or asked to rephrase — or when the customer marked the
+bot's answer unhelpful. Questions an editor attached to an article,
 drafted an article from, or dismissed leave the list.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from handoff.models import (
     AGENT,
+    BOT_SENDER,
     CUSTOMER,
     PUBLIC,
     Agent,
@@ -93,6 +95,36 @@ def collect(session: Session, *, since: datetime, limit: int = MAX_QUESTIONS) ->
                 escalation.reason,
                 _aware(message.created_at),
             )
+    # The bot's "I have no answer to that" replies (an offer of a person, a request to
+    # rephrase) carry the reason; the customer may have declined the offer.
+    no_answer = session.scalars(
+        select(Message)
+        .where(
+            Message.sender == BOT_SENDER,
+            Message.created_at >= since,
+            Message.reply_to.is_not(None),
+            Message.data["unanswered"].as_string().in_(REASONS),
+        )
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    for reply in no_answer:
+        if reply.reply_to in found:
+            continue
+        question = session.get(Message, reply.reply_to)
+        if question is None or question.sender != CUSTOMER:
+            continue
+        if session.scalar(
+            select(UnansweredHandled.id).where(UnansweredHandled.message_id == question.id)
+        ):
+            continue
+        found[question.id] = Asked(
+            question.id,
+            question.conversation_id,
+            question.text,
+            reply.data["unanswered"],
+            _aware(question.created_at),
+        )
     unhelpful = session.execute(
         select(Message)
         .join(Feedback, Feedback.message_id == Message.id)

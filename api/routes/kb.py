@@ -37,9 +37,18 @@ class SearchIn(BaseModel):
     intents: dict[str, float] = Field(default_factory=dict, max_length=50)
 
 
-async def _search(search, state, q: str, k: int, exclude: list[str]) -> SearchOut:  # noqa: ANN001
+async def _search(  # noqa: ANN202
+    search,  # noqa: ANN001
+    state,  # noqa: ANN001
+    q: str,
+    k: int,
+    exclude: list[str],
+    intents: dict[str, float] | None = None,
+):
     try:
-        results = await run_in_threadpool(lambda: search.search(q, k, exclude=frozenset(exclude)))
+        results = await run_in_threadpool(
+            lambda: search.search(q, k, exclude=frozenset(exclude), intents=intents)
+        )
     except QueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     base = state.settings.public_base_url.rstrip("/")

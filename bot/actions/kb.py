@@ -9,6 +9,7 @@ through ``action_handoff`` with the reason code the policy chose.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -106,7 +107,7 @@ class ActionAnswerFromKb(Action):
         if decision.action != "search":
             return self._carry_out(dispatcher, decision, u, mem, tried, None, [])
 
-        query = (policy.follow_up_query(u, mem, cfg) or u.text)[:4000]
+        query = u.text[:4000]
         ranking = {
             r.get("name"): float(r.get("confidence") or 0.0)
             for r in (tracker.latest_message or {}).get("intent_ranking") or []
@@ -118,6 +119,23 @@ class ActionAnswerFromKb(Action):
             if policy.is_rephrase(u, mem, [_as_dict(r) for r in results]):
                 decision = policy.Decision("handoff", reason="repeated")
             else:
+                context = policy.context_query(u, mem, cfg)
+                if context:
+                    # A follow-up may mean little on its own: read it after the last question
+                    # too (policy.read_follow_up decides which reading answers it).
+                    after = await self.client.search(
+                        context[:4000], k=5, exclude=(), intents=ranking
+                    )
+                    reading, confirmed = policy.read_follow_up(
+                        [_as_dict(r) for r in results],
+                        [_as_dict(r) for r in after.results],
+                        response.threshold,
+                        short=policy.ambiguous_alone(u, mem, cfg),
+                    )
+                    if reading == "after":
+                        query, response, results = context[:4000], after, after.results
+                    elif reading == "confirmed":
+                        results = [replace(results[0], score=confirmed["score"]), *results[1:]]
                 if results and policy.passage(_as_dict(results[0])) in mem.shown:
                     # Never the same passage twice: the best one not shown yet.
                     response = await self.client.search(
@@ -180,14 +198,25 @@ class ActionAnswerFromKb(Action):
                 SlotSet("kb_shown", shown),
             ]
         if decision.action == "offer":
-            dispatcher.utter_message(text=NO_KB_ANSWER, buttons=OFFER_BUTTONS)
+            # The app lists the question for editors ("what customers asked that the help
+            # center could not answer") whether or not the customer takes the offer.
+            unanswered = (
+                {"unanswered": decision.reason} if decision.reason == "no_kb_answer" else None
+            )
+            if decision.response:
+                dispatcher.utter_message(response=decision.response, json_message=unanswered)
+            else:
+                dispatcher.utter_message(
+                    text=NO_KB_ANSWER, buttons=OFFER_BUTTONS, json_message=unanswered
+                )
             return events + [SlotSet("bot_move", policy.OFFER + str(decision.reason))]
         if decision.action == "rephrase":
-            dispatcher.utter_message(text=ASK_REPHRASE, buttons=[TALK_TO_PERSON])
+            dispatcher.utter_message(
+                text=ASK_REPHRASE,
+                buttons=[TALK_TO_PERSON],
+                json_message={"unanswered": "low_confidence"},
+            )
             return events + [SlotSet("bot_move", policy.REPHRASE)]
-        if decision.action == "decline":
-            dispatcher.utter_message(response="utter_out_of_scope")
-            return events + [SlotSet("bot_move", policy.DECLINE)]
         if decision.action == "end":
             # The customer is done and the bot handled it: the app closes the conversation
             # as resolved_by_bot and asks for a rating.

@@ -18,7 +18,9 @@ Priority, first match wins (documented in DESIGN.md):
     "ok, doing that now" (not understood, not a question) -> anything else?
  6. not understood   ask to rephrase once (long messages are searched first), then
                      low_confidence
- 7. out of scope     about the shop -> treated as an unanswered shop question; else declined
+ 7. out of scope     "not something I can help with here" and the offer of a person
+                     (no_kb_answer): NLU is trained on the shop questions the help center
+                     does not answer as well as on off-topic ones
  8. a question       search the help center (with the previous question as context for short
                      follow-ups, never repeating a passage already shown):
                      answer; the same passage right after it was shown -> repeated;
@@ -47,6 +49,10 @@ TOPICS = {
     "product_info", "store_info",
 }  # fmt: skip
 UNCLEAR = {"nlu_fallback"}
+FILLERS = {
+    "ok", "okay", "k", "so", "well", "hi", "hey", "um", "uh", "hmm", "oh", "ah", "sorry",
+    "thanks", "thx", "yes", "yeah", "no", "also", "then", "right", "cool", "great",
+}  # fmt: skip
 QUESTION_WORDS = {
     "what", "how", "where", "when", "why", "who", "which", "can", "could", "do", "does",
     "is", "are", "will", "would", "should", "may", "and", "but", "also", "what's", "how's",
@@ -55,20 +61,23 @@ QUESTION_WORDS = {
 CONVERSATIONAL = {"affirm", "deny", "thank", "goodbye", "greet", "bot_challenge"}
 
 # Bot moves remembered between turns (slot "bot_move").
-ANSWER, REPLY, REPHRASE, DECLINE = "answer", "reply", "rephrase", "decline"
+ANSWER, REPLY, REPHRASE = "answer", "reply", "rephrase"
 OFFER = "offer:"  # + reason code
 
 
 @dataclass(frozen=True)
 class Config:
-    escalate_confidence: float = 0.5
+    escalate_confidence: dict[str, float] = field(
+        default_factory=lambda: {"sensitive": 0.8, "complain": 0.6, "request_human": 0.3}
+    )
+    accept_confidence: float = 0.75
+    topic_confidence: float = 0.5
     clause_request_human: float = 0.8
     clause_complain: float = 0.85
     clause_sensitive: float = 0.85
     max_unclear_in_row: int = 2
     substantive_words: int = 12
     followup_words: int = 7
-    shop_patterns: tuple[re.Pattern, ...] = ()
     not_helped_patterns: tuple[re.Pattern, ...] = ()
 
 
@@ -77,7 +86,7 @@ def load_config(path: Path = POLICY_FILE) -> Config:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     compiled = {
         key: tuple(re.compile(p, re.I) for p in data.pop(key, []))
-        for key in ("shop_patterns", "not_helped_patterns")
+        for key in ("not_helped_patterns",)
     }
     return Config(**data, **compiled)
 
@@ -101,7 +110,7 @@ class Understood:
 class Memory:
     """What happened before this message in the current session."""
 
-    bot_move: str | None = None  # answer | reply | rephrase | decline | offer:<reason>
+    bot_move: str | None = None  # answer | reply | rephrase | offer:<reason>
     last_question: str | None = None  # the customer question the latest answer was for
     last_passage: str | None = None  # "slug#section" of the latest answer
     shown: frozenset[str] = field(default_factory=frozenset)  # passages shown so far
@@ -116,8 +125,9 @@ class Memory:
 
 @dataclass(frozen=True)
 class Decision:
-    """``handoff`` (reason), ``search`` (query, context), ``rephrase``, ``decline``,
-    ``reply`` (a domain response), or ``end`` (resolved by the bot, with a response)."""
+    """``handoff`` (reason), ``search``, ``rephrase``, ``offer`` (a person, for reason;
+    optionally with a domain response), ``reply`` (a domain response), or ``end``
+    (resolved by the bot, with a response)."""
 
     action: str
     reason: str | None = None
@@ -137,12 +147,16 @@ ESCALATING = SENSITIVE | {"complain", "request_human"}
 
 def escalation_reason(u: Understood, cfg: Config) -> str | None:
     """Priorities 1-3: a reason to hand over whatever else the message says."""
-    sure = u.confidence >= cfg.escalate_confidence
-    if (sure and u.intent in SENSITIVE) or _clause_intent(u, SENSITIVE, cfg.clause_sensitive):
+    bar = cfg.escalate_confidence
+    if (u.intent in SENSITIVE and u.confidence >= bar["sensitive"]) or _clause_intent(
+        u, SENSITIVE, cfg.clause_sensitive
+    ):
         return "sensitive_topic"
-    if (sure and u.intent == "complain") or _clause_intent(u, {"complain"}, cfg.clause_complain):
+    if (u.intent == "complain" and u.confidence >= bar["complain"]) or _clause_intent(
+        u, {"complain"}, cfg.clause_complain
+    ):
         return "frustration"
-    if (sure and u.intent == "request_human") or _clause_intent(
+    if (u.intent == "request_human" and u.confidence >= bar["request_human"]) or _clause_intent(
         u, {"request_human"}, cfg.clause_request_human
     ):
         return "requested"
@@ -150,13 +164,12 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
 
 
 def looks_like_a_question(text: str) -> bool:
-    """A question (not "ok cool, doing that now"): a question mark or a question word first."""
-    words = text.strip().lower().split()
-    return "?" in text or bool(words and words[0].strip(",.!") in QUESTION_WORDS)
-
-
-def about_the_shop(text: str, cfg: Config) -> bool:
-    return any(p.search(text) for p in cfg.shop_patterns)
+    """A question (not "ok cool, doing that now"): a question mark, or a question word first
+    once fillers are skipped ("ok how long am i supposed to wait")."""
+    words = [w.strip(",.!") for w in text.strip().lower().split()]
+    while words and words[0] in FILLERS:
+        words = words[1:]
+    return "?" in text or bool(words and words[0] in QUESTION_WORDS)
 
 
 def not_helped(text: str, cfg: Config) -> bool:
@@ -165,10 +178,63 @@ def not_helped(text: str, cfg: Config) -> bool:
 
 def follow_up_query(u: Understood, memory: Memory, cfg: Config) -> str | None:
     """A short message right after an answer is searched with the question before it."""
+    context = context_query(u, memory, cfg)
+    return context if context and u.words <= cfg.followup_words else None
+
+
+def context_query(u: Understood, memory: Memory, cfg: Config) -> str | None:
+    """The message with the question of the latest answer before it (for a follow-up that
+    is searched on its own first, and with this only when nothing answers it alone)."""
     recent = memory.bot_move in (ANSWER, REPLY)
-    if memory.last_question and recent and u.words <= cfg.followup_words:
+    if memory.last_question and recent and u.words <= cfg.substantive_words:
         return f"{memory.last_question} {u.text}"
     return None
+
+
+def read_follow_up(
+    alone: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    threshold: float,
+    short: bool,
+) -> tuple[str, dict[str, Any] | None]:
+    """Which reading of a follow-up answers it: the message alone, or read after the previous
+    question (``after``, which pulls towards that question's article).
+
+    Returns ("alone", None), ("after", None), or ("confirmed", result): the article the
+    message alone points to, which the reading after the question confirms (it is among that
+    reading's top 3) and scores high enough: "and how long until I see the money?" alone finds
+    refund-timing, weakly; after "how do I start a return?" it is confirmed.
+    """
+    if not after:
+        return "alone", None
+    top_after = {r["slug"]: r for r in after[:3]}
+    best = alone[0] if alone else None
+    if best is None or (short and best["slug"] not in top_after):
+        return "after", None  # "and for members?" means nothing alone
+    if best["score"] >= threshold:
+        return "alone", None
+    confirmed = top_after.get(best["slug"])
+    if confirmed is not None and confirmed["score"] >= threshold:
+        return "confirmed", {**best, "score": confirmed["score"]}
+    return "after", None
+
+
+def ambiguous_alone(u: Understood, memory: Memory, cfg: Config) -> bool:
+    """A follow-up that may well mean something else on its own: short, or NLU unsure of it
+    ("and if I don't like it, how do I cancel?" after a Club answer)."""
+    return follow_up_query(u, memory, cfg) is not None or (
+        context_query(u, memory, cfg) is not None and u.confidence < cfg.topic_confidence
+    )
+
+
+def acknowledgement(u: Understood, memory: Memory, cfg: Config) -> bool:
+    """ "ok cool, signing up now" right after an answer: not a new question."""
+    return (
+        memory.bot_move in (ANSWER, REPLY)
+        and u.words <= cfg.followup_words
+        and not looks_like_a_question(u.text)
+        and (u.intent in UNCLEAR or u.confidence < cfg.topic_confidence)
+    )
 
 
 def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
@@ -180,9 +246,9 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
     if reason:
         return Decision("handoff", reason=reason)
 
-    if offered and u.intent == "affirm":
+    if offered and u.intent == "affirm" and u.confidence >= cfg.accept_confidence:
         return Decision("handoff", reason=offered)
-    if offered and u.intent == "deny":
+    if offered and u.intent in ("affirm", "deny"):
         return Decision("reply", response="utter_anything_else")
 
     if memory.bot_move == ANSWER:
@@ -205,22 +271,24 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         return Decision("reply", response="utter_iamabot")
 
     miss = "handoff" if offered == "no_kb_answer" else "offer"
+    if acknowledgement(u, memory, cfg):
+        return Decision("reply", response="utter_anything_else")
     if u.intent in ESCALATING:  # not sure enough to hand over: read it as a question
         return Decision("search", on_miss=miss)
     if u.intent in UNCLEAR:
-        if follow_up_query(u, memory, cfg):
-            if not looks_like_a_question(u.text):  # "ok perfect, doing that now"
-                return Decision("reply", response="utter_anything_else")
+        if context_query(u, memory, cfg) and looks_like_a_question(u.text):
             return Decision("search", on_miss="rephrase")
         if u.words >= cfg.substantive_words:
             return Decision("search", on_miss="low_confidence")
         if memory.unclear_in_row + 1 >= cfg.max_unclear_in_row:
             return Decision("handoff", reason="low_confidence")
         return Decision("rephrase")
+    if u.intent == "out_of_scope" and ambiguous_alone(u, memory, cfg):
+        return Decision("search", on_miss=miss)  # "can i use it in store too?"
     if u.intent == "out_of_scope":
-        if about_the_shop(u.text, cfg):
-            return Decision("search", on_miss=miss)
-        return Decision("decline")
+        # Nothing the help center covers (NLU learnt the shop questions it does not answer,
+        # as well as off-topic ones): say so, and offer a person rather than a dead end.
+        return Decision("offer", reason="no_kb_answer", response="utter_out_of_scope")
     return Decision("search", on_miss=miss)
 
 
@@ -234,6 +302,7 @@ def is_rephrase(u: Understood, memory: Memory, results: list[dict[str, Any]]) ->
     return bool(
         results
         and u.intent in TOPICS
+        and looks_like_a_question(u.text)
         and memory.bot_move == ANSWER
         and passage(results[0]) == memory.last_passage
     )

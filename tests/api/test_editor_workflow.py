@@ -171,8 +171,10 @@ def test_attaching_a_group_makes_search_find_the_article(client, asked):
     assert result["published"] is True
     assert set(asked[:2]) <= set(result["article"]["questions"])
     for text in asked[:2]:
-        top = client.get("/api/kb/search", params={"q": text, "k": 1}).json()["results"][0]
-        assert top["slug"] == "product-availability" and top["score"] > 0.8
+        found = client.get("/api/kb/search", params={"q": text, "k": 1}).json()
+        top = found["results"][0]
+        # Now the bot answers it: the right article, above the answer threshold.
+        assert top["slug"] == "product-availability" and top["score"] >= found["threshold"]
     remaining = [q["text"] for g in groups(client) for q in g["questions"]]
     assert not set(asked[:2]) & set(remaining)
 

@@ -46,3 +46,19 @@ def test_non_utf8_query_is_rejected(client):
 def test_oversized_query_gets_422_not_500(client):
     response = client.get("/api/kb/search", params={"q": "y" * 20_000})
     assert response.status_code == 422
+
+
+def test_post_search_skips_shown_passages_and_uses_nlu_intents(client):
+    first = client.post("/api/kb/search", json={"q": "how do I return boots?", "k": 3}).json()
+    top = first["results"][0]
+    shown = f"{top['slug']}#{top['section']}"
+    again = client.post(
+        "/api/kb/search", json={"q": "how do I return boots?", "k": 3, "exclude": [shown]}
+    ).json()["results"]
+    assert all(f"{r['slug']}#{r['section']}" != shown for r in again)
+    nudged = client.post(
+        "/api/kb/search",
+        json={"q": "how do I return boots?", "k": 3, "intents": {"returns_refunds": 1.0}},
+    ).json()["results"]
+    assert nudged[0]["score"] > top["score"]  # the topic NLU is sure of counts
+    assert client.post("/api/kb/search", json={"q": "x", "exclude": ["a"] * 500}).status_code == 422

@@ -17,6 +17,7 @@ from bot.actions.policy import (
     follow_up_query,
     is_rephrase,
     load_config,
+    read_follow_up,
 )
 
 CFG = load_config()
@@ -134,12 +135,10 @@ def test_not_understood_rephrase_once_then_a_person():
     assert decide(story, Memory(), CFG) == Decision("search", on_miss="low_confidence")
 
 
-def test_out_of_scope_about_the_shop_is_an_unanswered_shop_question():
-    shop = decide(said("do u guys have summer internships?", "out_of_scope"), Memory(), CFG)
-    assert shop == Decision("search", on_miss="offer")
-    assert decide(said("what's the weather in Denver", "out_of_scope"), Memory(), CFG) == Decision(
-        "decline"
-    )
+def test_out_of_scope_is_said_plainly_with_the_offer_of_a_person():
+    for text in ("do u guys have summer internships?", "what's the weather in Denver"):
+        decision = decide(said(text, "out_of_scope"), Memory(), CFG)
+        assert decision == Decision("offer", reason="no_kb_answer", response="utter_out_of_scope")
 
 
 def test_no_answer_offers_a_person_and_a_second_miss_hands_over():
@@ -161,6 +160,28 @@ def test_a_thumbs_down_offer_taken_by_typing_yes():
     assert decide(said("yes please", "affirm"), offered, CFG) == Decision(
         "handoff", reason="negative_feedback"
     )
+
+
+def r(slug: str, score: float) -> dict:
+    return {"slug": slug, "section": "S", "score": score}
+
+
+def test_which_reading_of_a_follow_up_answers_it():
+    # Alone it is good enough, and the reading after the question agrees it is a candidate.
+    after_hours = [r("store-hours", 0.63), r("store-pickup", 0.59)]
+    assert read_follow_up([r("store-pickup", 0.65)], after_hours, 0.54, True) == ("alone", None)
+    # Alone it is weak, but reading it after the question confirms the same article.
+    reading, confirmed = read_follow_up(
+        [r("refund-timing", 0.43)], [r("start-a-return", 0.64), r("refund-timing", 0.6)], 0.54,
+        False,
+    )  # fmt: skip
+    assert reading == "confirmed" and confirmed["slug"] == "refund-timing"
+    assert confirmed["score"] == 0.6
+    # Short, and alone it means something else: read after the question.
+    after = [r("return-policy", 0.62), r("start-a-return", 0.5), r("exchanges", 0.4)]
+    assert read_follow_up([r("membership-benefits", 0.58)], after, 0.54, True)[0] == "after"
+    # Longer and good enough alone: alone.
+    assert read_follow_up([r("membership-benefits", 0.58)], after, 0.54, False)[0] == "alone"
 
 
 def test_an_answer_good_enough_is_given():

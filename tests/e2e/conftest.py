@@ -12,11 +12,11 @@ import pytest
 from tests.e2e.services import (
     RASA_BIN,
     ROOT,
+    actions_service,
     app_service,
     base_env,
     free_port,
     rasa_service,
-    service,
     write_endpoints,
 )
 
@@ -57,21 +57,7 @@ def stack(tmp_path_factory) -> Stack:
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
     with (
         app_service("app", app_port, env, work),
-        service(
-            "actions",
-            [
-                str(RASA_BIN),
-                "run",
-                "actions",
-                "--actions",
-                "bot.actions",
-                "--port",
-                str(actions_port),
-            ],
-            env,
-            f"http://127.0.0.1:{actions_port}/health",
-            work,
-        ),
+        actions_service("actions", actions_port, env, work),
         rasa_service("rasa", rasa_port, endpoints, env, work),
     ):
         yield Stack(app_url, rasa_url, f"http://127.0.0.1:{actions_port}", var, env)

@@ -104,6 +104,12 @@ def app_service(name: str, port: int, env: dict[str, str], log_dir: Path):
     return service(name, cmd, env, f"http://127.0.0.1:{port}/healthz", log_dir)
 
 
+def actions_service(name: str, port: int, env: dict[str, str], log_dir: Path):
+    """The action server (bot/actions) on ``port``, ready when /health answers."""
+    cmd = [str(RASA_BIN), "run", "actions", "--actions", "bot.actions", "--port", str(port)]
+    return service(name, cmd, env, f"http://127.0.0.1:{port}/health", log_dir)
+
+
 def rasa_service(name: str, port: int, endpoints: Path, env: dict[str, str], log_dir: Path):
     """The Rasa server (HTTP API on) serving the newest model, ready when /status answers."""
     cmd = [str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),

@@ -58,7 +58,9 @@ def test_entities_are_extracted_and_tracked(stack):
 def test_out_of_scope_is_declined_politely(stack):
     sender = f"e2e-{uuid.uuid4()}"
     reply = say(stack, sender, "what's the capital of australia")
-    assert "only help with Northpeak" in texts(reply)
+    # Declined, with what the bot does help with, and a person offered (not forced).
+    assert "not something I can answer here" in texts(reply)
+    assert [b["payload"] for b in reply[0]["buttons"]] == ["/affirm", "/deny"]
 
 
 def test_handoff_for_a_conversation_the_app_does_not_know_tells_the_customer(stack):

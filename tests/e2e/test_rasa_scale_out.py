@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.db import postgres_engine
-from tests.e2e.services import ROOT, base_env, free_port, rasa_service
+from tests.e2e.services import ROOT, actions_service, base_env, free_port, rasa_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -23,8 +23,9 @@ def test_two_rasa_servers_share_one_conversation(tmp_path):
     engine = next(engines)
     try:
         url = engine.url
+        actions_port = free_port()
         env = base_env(
-            RASA_ACTION_ENDPOINT=f"http://127.0.0.1:{free_port()}/webhook",
+            RASA_ACTION_ENDPOINT=f"http://127.0.0.1:{actions_port}/webhook",
             RASA_DB_HOST=url.host,
             RASA_DB_PORT=str(url.port),
             RASA_DB_NAME=url.database,
@@ -35,6 +36,8 @@ def test_two_rasa_servers_share_one_conversation(tmp_path):
         )
         ports = [free_port(), free_port()]
         with ExitStack() as stack:
+            # Every turn runs the turn policy's action (greetings too).
+            stack.enter_context(actions_service("actions", actions_port, env, tmp_path))
             for i, port in enumerate(ports):
                 stack.enter_context(
                     rasa_service(

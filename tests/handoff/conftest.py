@@ -68,6 +68,14 @@ class FakeRasa:
                     },
                 ],
             )
+        if "llama" in text:  # nothing in the help center: a person is offered
+            return httpx.Response(
+                200,
+                json=[
+                    {"recipient_id": body["sender"], "text": "I couldn't find that."},
+                    {"recipient_id": body["sender"], "custom": {"unanswered": "no_kb_answer"}},
+                ],
+            )
         return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": f"echo: {text}"}])
 
     def webhook_calls(self) -> list[dict]:

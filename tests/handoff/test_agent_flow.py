@@ -196,7 +196,7 @@ def test_return_to_bot_resumes_rasa_and_the_bot_answers_again(handoff):
     assert back["status"] == "bot" and back["rasa_resumed"] is True
     resume = [c for c in handoff.rasa.calls if c["path"] == f"/conversations/{cid}/tracker/events"]
     assert resume and resume[-1]["body"] == [{"event": "resume"}]
-    assert chat(handoff, cid, auth, "thanks")["messages"][0]["text"] == "echo: thanks"
+    assert chat(handoff, cid, auth, "hello again")["messages"][0]["text"] == "echo: hello again"
 
 
 def test_concurrent_claims_exactly_one_wins(handoff):

@@ -13,12 +13,14 @@ def test_splits_along_level_two_and_three_headings_keeping_title_and_heading():
             "### Detail\nDetail text.\n\n## Second\nSecond answer."
         )
     )
-    assert [(p.section, p.text) for p in passages] == [
+    assert [(p.section, p.text) for p in passages if p.kind == "text"] == [
         ("Test article", "Intro sentence."),
         ("First question?", "First answer."),
         ("Detail", "Detail text."),
         ("Second", "Second answer."),
     ]
+    # Headings are not searched as questions (measured worse in bench-kb-levers).
+    assert [p.text for p in passages if p.kind == "question"] == []
     assert passages[1].embed_text == "Test article. First question? First answer."
     assert passages[0].embed_text == "Test article. Intro sentence."
 
