@@ -37,7 +37,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     SUPPORTBOT_VAR_DIR=/data \
-    SUPPORTBOT_KB_DIR=/app/knowledge_base/articles
+    SUPPORTBOT_KB_DIR=/app/knowledge_base/articles \
+    SUPPORTBOT_ENVIRONMENT=production
 RUN useradd --create-home --uid 10001 --user-group supportbot \
  && install -d -o supportbot -g supportbot /data
 COPY --from=app-build /opt/venv /opt/venv
@@ -54,7 +55,7 @@ EXPOSE 8000
 # The first start embeds every article into /data/index before serving: allow for it.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD ["/opt/venv/bin/python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
-CMD ["/opt/venv/bin/uvicorn", "--factory", "api.main:create_app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["/opt/venv/bin/uvicorn", "--factory", "api.main:create_app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
 
 # ---- rasa-deps: the official Rasa image + the bot's extra requirements --------------------
 # rasa/rasa:3.6.21 is Python 3.10 with Rasa in /opt/venv (on PATH), HOME=/app, user 1001.
@@ -82,8 +83,8 @@ RUN rasa train --domain bot/domain.yml --config bot/config.yml \
         --data nlu_data/nlu nlu_data/rules nlu_data/stories --out /app/models \
  && ls /app/models/*.tar.gz
 
-# ---- rasa: Rasa server by default; the action server runs from the same image with
-# ---- command "exec rasa run actions --actions bot.actions --port 5055" -------------------
+# ---- rasa: Rasa server by default (bot/run-rasa.sh); the action server runs from the same
+# ---- image with command "exec bot/run-actions.sh --port 5055" ----------------------------
 FROM rasa-deps AS rasa
 WORKDIR /app
 COPY bot/ bot/
@@ -92,8 +93,16 @@ COPY --from=rasa-train /app/models/ models/
 RUN install -d -o 1001 -g 0 -m 775 /app/var
 USER 1001
 EXPOSE 5005 5055
-# Shell form so that RASA_ENDPOINTS and the optional RASA_AUTH_TOKEN come from the
-# environment; `exec` keeps rasa as PID 1 so it receives SIGTERM. A command override must
-# be ONE string (sh -c runs only its first argument as the script).
+# The run scripts take the image's rasa/python and listen on all interfaces (containers talk
+# over the compose network); the tokens SUPPORTBOT_RASA_TOKEN and SUPPORTBOT_ACTIONS_TOKEN
+# must be set in the environment (production refuses the dev defaults).
+ENV RASA=rasa \
+    RASA_PYTHON=python \
+    RASA_INTERFACE=0.0.0.0 \
+    SUPPORTBOT_ACTIONS_HOST=0.0.0.0 \
+    SUPPORTBOT_ENVIRONMENT=production
+# Shell form so that RASA_ENDPOINTS comes from the environment; `exec` keeps rasa as PID 1
+# so it receives SIGTERM. A command override must be ONE string (sh -c runs only its first
+# argument as the script).
 ENTRYPOINT ["/bin/sh", "-c"]
-CMD ["exec rasa run --enable-api --port 5005 --model models --endpoints ${RASA_ENDPOINTS:-bot/endpoints.scale.yml} --credentials bot/credentials.yml ${RASA_AUTH_TOKEN:+--auth-token $RASA_AUTH_TOKEN}"]
+CMD ["exec bot/run-rasa.sh --port 5005 --model models --endpoints ${RASA_ENDPOINTS:-bot/endpoints.scale.yml}"]

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
 # Defaults that are fine on a laptop and refused anywhere else (see _no_default_secrets).
-DEV_SECRETS = {"dev-service-token", "dev-editor-token", "dev-secret-key"}
+DEV_SECRETS = {"dev-service-token", "dev-editor-token", "dev-secret-key", "dev-rasa-token"}
 
 
 class Environment(enum.StrEnum):
@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str = ""
     rasa_url: str = "http://127.0.0.1:5005"
-    # Set when Rasa runs with --auth-token (needed to resume paused conversations).
-    rasa_token: str = ""
+    # Rasa's --auth-token and the app's channel token (bot/run-rasa.sh, bot/credentials.yml):
+    # the same value on both sides.
+    rasa_token: str = "dev-rasa-token"
     http_timeout_s: float = Field(10.0, gt=0)
 
     # Secrets: the action server presents service_token; editors present editor_token
@@ -94,7 +95,7 @@ class Settings(BaseSettings):
         if self.environment in (Environment.staging, Environment.production):
             weak = [
                 name
-                for name in ("service_token", "editor_token", "secret_key")
+                for name in ("service_token", "editor_token", "secret_key", "rasa_token")
                 if getattr(self, name) in DEV_SECRETS or len(getattr(self, name)) < 16
             ]
             if self.identity_secret and len(self.identity_secret) < 16:

@@ -33,11 +33,12 @@ from api.routes import (
 )
 from api.socketio_channel import SocketIOChannel
 from api.state import AppState
-from handoff import inbox, team_router
+from handoff import auth_router, console_ws, inbox, team_router
 from handoff import router as handoff_router
 from handoff.chat import ChatService
 from handoff.config import HandoffSettings
 from handoff.events import make_bus
+from handoff.idle import sweep_forever
 from handoff.mailer import Mailer, SmtpSettings
 from knowledge_base.embedder import Embedder
 from knowledge_base.index import PassageIndex
@@ -112,7 +113,7 @@ def create_app(
                 ),
             )
             socket_channel.chat, socket_channel.bus = app.state.supportbot.chat, bus
-            sweeper = asyncio.create_task(app.state.supportbot.chat.sweep_forever())
+            sweeper = asyncio.create_task(sweep_forever(sessions, bus, handoff_settings))
             try:
                 yield
             finally:
@@ -141,7 +142,9 @@ def create_app(
     app.include_router(unanswered.router)
     app.include_router(help_pages.router)
     app.include_router(conversations.router)
+    app.include_router(auth_router.router)
     app.include_router(handoff_router.router)
+    app.include_router(console_ws.router)
     app.include_router(inbox.router)
     app.include_router(team_router.router)
     return app

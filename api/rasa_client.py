@@ -1,4 +1,4 @@
-"""The gateway's client for the Rasa server: REST channel webhook and tracker events."""
+"""The gateway's client for the Rasa server: the app's channel and tracker events."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 
-from handoff.chat import BotUnavailable
+from handoff.ports import BotUnavailable
 
 logger = logging.getLogger("supportbot.rasa")
+CHANNEL_PATH = "/webhooks/supportbot/webhook"
 
 
 class RasaUnavailable(BotUnavailable):
@@ -22,12 +23,19 @@ class RasaClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
 
-    async def _post(self, path: str, payload: Any, *, params: dict | None = None) -> httpx.Response:
+    async def _post(
+        self,
+        path: str,
+        payload: Any,
+        *,
+        params: dict | None = None,
+        headers: dict | None = None,
+    ) -> httpx.Response:
         last: Exception | None = None
         for attempt in range(2):  # one retry, on connection errors only
             try:
                 response = await self.http.post(
-                    f"{self.base_url}{path}", json=payload, params=params
+                    f"{self.base_url}{path}", json=payload, params=params, headers=headers
                 )
             except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
                 last = exc
@@ -44,9 +52,7 @@ class RasaClient:
         self, *, sender: str, text: str, metadata: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """The customer's message through the REST channel; returns our messages."""
-        response = await self._post(
-            "/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata}
-        )
+        response = await self._channel({"sender": sender, "message": text, "metadata": metadata})
         try:
             replies = response.json()
         except ValueError as exc:
@@ -55,8 +61,15 @@ class RasaClient:
             raise RasaUnavailable("Rasa returned something other than a list of messages")
         return bot_messages(replies)
 
+    async def _channel(self, payload: dict[str, Any]) -> httpx.Response:
+        """The app's own channel (bot/channels.py): bearer token in a header."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return await self._post(CHANNEL_PATH, payload, headers=headers)
+
     async def _events(self, sender: str, events: list[dict[str, Any]]) -> None:
-        params = {"token": self.token} if self.token else None
+        # Rasa's HTTP API takes its --auth-token only as a query parameter; Rasa listens on
+        # loopback (or a private network) and writes no access log, so it stays there.
+        params = {"token": self.token}
         await self._post(f"/conversations/{sender}/tracker/events", events, params=params)
 
     async def resume(self, sender: str) -> None:
@@ -65,7 +78,7 @@ class RasaClient:
 
     async def restart(self, sender: str) -> None:
         """A fresh Rasa session (slots reset) for a conversation that ended and reopened."""
-        await self._post("/webhooks/rest/webhook", {"sender": sender, "message": "/session_start"})
+        await self._channel({"sender": sender, "message": "/session_start"})
 
     async def set_slot(self, sender: str, name: str, value: Any) -> None:
         """Tells the bot about something that happened outside it (a thumbs-down offer)."""

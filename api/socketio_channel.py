@@ -26,9 +26,10 @@ from typing import Any
 import socketio
 
 from api.origins import OriginPolicy, same_origin
-from handoff.chat import ChatService, RateLimited
+from handoff.chat import ChatService
 from handoff.conversations import Conflict
 from handoff.events import EventBus, conversation_channel
+from handoff.ports import RateLimited
 
 logger = logging.getLogger("supportbot.socketio")
 

@@ -13,11 +13,11 @@ import httpx
 from tests.e2e.services import (
     RASA_BIN,
     ROOT,
+    actions_service,
     app_service,
     base_env,
     free_port,
     rasa_service,
-    service,
     write_endpoints,
 )
 
@@ -66,12 +66,8 @@ def running_stack(work: Path, **settings: str) -> Iterator[Stack]:
         **settings,
     )
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
-    actions = [str(RASA_BIN), "run", "actions", "--actions", "bot.actions", "--port",
-               str(actions_port)]  # fmt: skip
     with ExitStack() as stack:
         stack.enter_context(app_service("app", app_port, env, work))
-        stack.enter_context(
-            service("actions", actions, env, f"http://127.0.0.1:{actions_port}/health", work)
-        )
+        stack.enter_context(actions_service("actions", actions_port, env, work))
         stack.enter_context(rasa_service("rasa", rasa_port, endpoints, env, work))
         yield Stack(app_url, rasa_url, env, work)

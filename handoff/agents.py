@@ -25,6 +25,11 @@ class AgentError(ValueError):
     pass
 
 
+def new_token() -> str:
+    """A secret bearer token (agents' sessions, conversations); only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -128,7 +133,7 @@ class AgentService:
         return agent
 
     def issue_token(self, agent: Agent, *, ttl_hours: int) -> str:
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         self.session.add(
             AgentToken(
                 token_hash=token_hash(token),

@@ -9,21 +9,21 @@ them, never inside a transaction.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from handoff.bot_input import TALK_TO_PERSON, for_bot
 from handoff.config import HandoffSettings
 from handoff.conversations import ConversationService, Unauthorized, message_out
 from handoff.events import EventBus
 from handoff.identity import Identity
 from handoff.models import BOT, QUEUED, RESOLVED_BY_BOT, SYSTEM, Message
+from handoff.ports import Bot, BotUnavailable, Limiter, RateLimited
 from handoff.uow import UnitOfWork, unit_of_work
 
 logger = logging.getLogger("supportbot.chat")
@@ -32,61 +32,6 @@ RASA_DOWN = (
     "Sorry, our assistant is having trouble right now, and your message is saved. "
     "You can try again in a moment or talk to a person."
 )
-TALK_TO_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
-# Button payloads a customer may send as-is. Any other "/intent" text would let a customer
-# pick their own intent (e.g. "/billing_dispute" to jump the queue), so it is sent as words.
-BUTTON_PAYLOADS = {"/request_human", "/affirm", "/deny"}
-
-
-class BotUnavailable(Exception):
-    """The bot could not be reached or failed; the customer is told, nothing is lost."""
-
-
-class RateLimited(Exception):
-    """Too many messages in this conversation; retry after ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("too many messages; please wait a moment")
-        self.retry_after = retry_after
-
-
-class Limiter(Protocol):
-    def allow(self, key: str, limit: int, window_s: float = 60.0) -> tuple[bool, float]: ...
-
-
-class Bot(Protocol):
-    """The dialogue engine as the chat service needs it (Rasa, through api.rasa_client)."""
-
-    async def send(
-        self, *, sender: str, text: str, metadata: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """The bot's replies as ``{text, buttons?, articles?}``; raises BotUnavailable."""
-        ...
-
-    async def resume(self, sender: str) -> None:
-        """Un-pauses the bot's side of a conversation a person handed back."""
-        ...
-
-    async def restart(self, sender: str) -> None:
-        """Starts a fresh bot session (nothing from before decides new turns)."""
-        ...
-
-    async def set_slot(self, sender: str, name: str, value: Any) -> None:
-        """Tells the bot about something that happened in the app (a thumbs-down offer)."""
-        ...
-
-
-def for_bot(text: str, payload: str | None = None) -> str:
-    """What the bot is sent: an allowed button payload, or the words without a leading '/'."""
-    if payload in BUTTON_PAYLOADS:
-        return payload
-    text = text.strip()
-    if text in BUTTON_PAYLOADS:
-        return text
-    # Strip every leading slash and space: "/ /billing_dispute" must not become an intent.
-    return text.lstrip("/ \t") or text
-
-
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 EMAIL_THANKS = "Thanks! We'll reply to {email} as soon as we're back."
 
@@ -223,30 +168,6 @@ class ChatService:
 
         return await run_in_threadpool(run)
 
-    def close_idle(self) -> int:
-        """Ends bot conversations that were answered and then went quiet (resolved_by_bot).
-
-        Safe with several app workers: each close is a compare-and-set on the status.
-        """
-        cutoff = datetime.now(UTC) - timedelta(minutes=self.settings.bot_idle_minutes)
-        closed = 0
-        with self._uow() as uow:
-            service = self._service(uow)
-            for conversation in service.idle_answered(older_than=cutoff):
-                closed += service.end_by_bot(conversation)
-        return closed
-
-    async def sweep_forever(self, every_s: float = 60.0) -> None:
-        """The idle sweeper the app runs in the background."""
-        while True:
-            await asyncio.sleep(every_s)
-            try:
-                closed = await run_in_threadpool(self.close_idle)
-                if closed:
-                    logger.info("closed %d idle conversations as resolved by the bot", closed)
-            except Exception:  # noqa: BLE001 - a failed sweep is retried next time
-                logger.exception("idle sweep failed")
-
     # ---- transactions -------------------------------------------------------------------
     def _store(
         self, conversation_id: str, token: str | None, text: str, client_message_id: str | None
@@ -259,11 +180,11 @@ class ChatService:
                 f"conv:{conversation_id}", self.settings.rate_per_conversation
             )
             if not allowed:
-                raise RateLimited(retry)
+                raise RateLimited(retry, "too many messages; please wait a moment")
             message, replay = service.add_customer_message(
                 conversation, text=text.strip() or text, client_message_id=client_message_id
             )
-            replies = [m.id for m in service.replies_to(message)] if replay else []
+            replies = [m.id for m in service.repo.replies_to(message)] if replay else []
             if not replay and conversation.status != BOT:
                 replies += self._capture_email(service, conversation, message)
             return _Stored(
@@ -324,7 +245,8 @@ class ChatService:
                     )
                 ]
             if ended and service.end_by_bot(conversation):
-                ids += [m.id for m in service.replies_after(conversation, ids[-1] if ids else 0)]
+                after = ids[-1] if ids else 0
+                ids += [m.id for m in service.repo.system_lines_after(conversation, after)]
             return self._snapshot(uow, service, conversation_id, ids)
 
     def _escalate_direct(self, conversation_id: str, reason: str) -> None:
@@ -334,9 +256,9 @@ class ChatService:
     @staticmethod
     def _escalate(service: ConversationService, conversation_id: str, reason: str) -> None:
         conversation = service.get(conversation_id)
-        if reason == "requested" and service.latest_feedback_unhelpful(conversation):
+        if reason == "requested" and service.repo.latest_feedback_unhelpful(conversation):
             reason = "negative_feedback"
-        last = service.last_customer_message(conversation)
+        last = service.repo.last_customer_message(conversation)
         context = {
             "source": "gateway",
             "last_message": last.text if last else None,
@@ -355,5 +277,5 @@ class ChatService:
         return {
             "messages": [message_out(m) for m in replies if m is not None],
             "status": conversation.status,
-            "handoff": service.handoff_info(conversation),
+            "handoff": service.live.handoff_info(conversation),
         }

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Cookie, Depends, Header, HTTPException, Request, WebSocket
 
 from handoff.agents import AgentService
 from handoff.models import Agent
+from handoff.ports import AppState
 from handoff.uow import UnitOfWork, unit_of_work
 
 SESSION_COOKIE = "supportbot_session"
 
 
-def app_state(request: Request) -> Any:
+def app_state(request: Request) -> AppState:
     return request.app.state.supportbot
 
 

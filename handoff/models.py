@@ -25,6 +25,16 @@ from knowledge_base.models import NAMING, utcnow
 BOT, QUEUED, ASSIGNED, RESOLVED = "bot", "queued", "assigned", "resolved"
 RESOLVED_BY_BOT = "resolved_by_bot"
 ENDED = (RESOLVED, RESOLVED_BY_BOT)
+# Escalation reason codes (DESIGN.md contract).
+REASONS = (
+    "requested",
+    "sensitive_topic",
+    "low_confidence",
+    "no_kb_answer",
+    "negative_feedback",
+    "frustration",
+    "repeated",
+)
 # Message senders. "customer" / "bot" / "agent" write public messages; "system" writes
 # activity lines (status changes) and prompts; internal notes are agent messages with
 # audience "internal" and never reach the customer.

@@ -12,27 +12,18 @@ from fastapi import (
     HTTPException,
     Request,
     Response,
-    WebSocket,
     status,
 )
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from handoff.agents import AgentService
 from handoff.conversations import REASONS, Conflict, ConversationService, NotFound, message_out
 from handoff.deps import (
-    SESSION_COOKIE,
     AgentOnDuty,
-    CurrentAgent,
     ServiceAuth,
     UowDep,
     app_state,
-    bearer,
-    same_origin,
-    websocket_agent,
-    websocket_token,
 )
-from handoff.events import AGENTS, stream
 from handoff.inbox import customer_history
 from handoff.models import Agent, Conversation
 from handoff.suggestions import suggest
@@ -44,23 +35,6 @@ MAX_CONTEXT_ITEMS = 50
 
 
 # ---- schemas ------------------------------------------------------------------------------
-class LoginIn(BaseModel):
-    email: str = Field(max_length=254)
-    password: str = Field(max_length=1000)
-
-
-class AgentOut(BaseModel):
-    id: int
-    email: str
-    name: str
-    role: str
-
-
-class LoginOut(BaseModel):
-    token: str
-    agent: AgentOut
-
-
 class EscalationIn(BaseModel):
     """What the action server sends: the reason and what the bot understood."""
 
@@ -96,10 +70,6 @@ class ReleaseIn(BaseModel):
     to_agent_id: int | None = Field(None, ge=1, le=2**63 - 1)
 
 
-def _agent_out(agent: Agent) -> AgentOut:
-    return AgentOut(id=agent.id, email=agent.email, name=agent.name, role=agent.role)
-
-
 def _service(uow, request: Request) -> ConversationService:  # noqa: ANN001
     return ConversationService(uow, app_state(request).handoff)
 
@@ -109,55 +79,6 @@ def _load(service: ConversationService, conversation_id: str) -> Conversation:
         return service.get(conversation_id)
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-
-
-# ---- auth ---------------------------------------------------------------------------------
-@router.post("/api/auth/login", response_model=LoginOut)
-def login(body: LoginIn, uow: UowDep, request: Request, response: Response) -> LoginOut:
-    """Agent login: returns a bearer token and sets the console's session cookie."""
-    state = app_state(request)
-    # Failed attempts per client address are limited (guessing); successful ones are not.
-    key = f"login-failed:{request.client.host if request.client else ''}"
-    over, retry = state.limiter.exceeded(key, state.handoff.login_attempts_per_minute)
-    if over:
-        raise HTTPException(
-            429,
-            "too many failed sign-ins; wait a minute",
-            headers={"Retry-After": str(round(retry) + 1)},
-        )
-    agents = AgentService(uow.session)
-    agent = agents.authenticate(email=body.email, password=body.password)
-    if agent is None:
-        state.limiter.allow(key, state.handoff.login_attempts_per_minute)
-        raise HTTPException(401, "wrong email or password")
-    token = agents.issue_token(agent, ttl_hours=state.handoff.agent_token_ttl_hours)
-    agents.for_token(token)  # marks the agent online
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=state.settings.environment.value in ("staging", "production"),
-        max_age=state.handoff.agent_token_ttl_hours * 3600,
-    )
-    return LoginOut(token=token, agent=_agent_out(agent))
-
-
-@router.post("/api/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(agent: CurrentAgent, uow: UowDep, request: Request, response: Response) -> None:
-    """Ends this session; the agent no longer counts as online."""
-    token = bearer(request.headers.get("authorization")) or request.cookies.get(SESSION_COOKIE)
-    agents = AgentService(uow.session)
-    if token:
-        agents.revoke(token)
-    agents.set_offline(agent.id)
-    response.delete_cookie(SESSION_COOKIE)
-
-
-@router.get("/api/auth/me", response_model=AgentOut)
-def me(agent: CurrentAgent) -> AgentOut:
-    """The logged-in agent."""
-    return _agent_out(agent)
 
 
 # ---- escalations (service token) ------------------------------------------------------------
@@ -175,7 +96,7 @@ def create_escalation(
     except NotFound as exc:
         raise HTTPException(404, f"{exc} (conversations start at POST /api/conversations)") from exc
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    info = service.handoff_info(conversation) or {}
+    info = service.live.handoff_info(conversation) or {}
     return {
         "conversation_id": conversation.id,
         "status": conversation.status,
@@ -208,7 +129,7 @@ def conversation_detail(
     """Full transcript with internal notes, and what the bot understood."""
     service = _service(uow, request)
     conversation = _load(service, conversation_id)
-    escalation = service.escalation(conversation)
+    escalation = service.repo.latest_escalation(conversation)
     return {
         **summary(service, conversation),
         "csat_score": conversation.csat_score,
@@ -222,9 +143,9 @@ def conversation_detail(
         },
         "messages": [
             message_out(m, agent_view=True)
-            for m in service.transcript(conversation, include_internal=True)
+            for m in service.repo.transcript(conversation, include_internal=True)
         ],
-        "handoff": service.handoff_info(conversation),
+        "handoff": service.live.handoff_info(conversation),
         "customer_history": customer_history(uow.session, conversation),
     }
 
@@ -320,6 +241,9 @@ async def return_to_bot(
     summary = await run_in_threadpool(
         _transition, request, uow, conversation_id, lambda s, c: s.return_to_bot(c, agent=agent)
     )
+    # Committed before Rasa is called: no lock is held while Rasa answers (up to its
+    # timeout); if the resume fails, the gateway resumes before the next message.
+    await run_in_threadpool(uow.commit)
     try:
         await app_state(request).rasa.resume(conversation_id)
     except Exception as exc:  # noqa: BLE001 - the gateway resumes before the next message
@@ -349,37 +273,4 @@ def suggestion_feedback(
     conversation = _load(service, conversation_id)
     service.record_suggestion(
         conversation, agent=agent, source=body.source, ref=body.ref, action=body.action
-    )
-
-
-# ---- live console -----------------------------------------------------------------------
-@router.websocket("/api/handoff/ws")
-async def agents_ws(websocket: WebSocket) -> None:
-    """Live queue and message events for the agent console (session cookie, or a first
-    frame ``{"type": "auth", "token": ...}`` from API clients)."""
-    state = websocket.app.state.supportbot
-    if not same_origin(websocket):  # another site must not ride on an agent's cookie
-        await websocket.close(code=4401)
-        return
-    await websocket.accept()
-    token = await websocket_token(websocket)
-    agent = await run_in_threadpool(websocket_agent, websocket, token)
-    if agent is None or agent.role not in ("agent", "admin"):
-        await websocket.close(code=4401)
-        return
-
-    async def still_allowed() -> bool:  # a logged-out or disabled agent stops receiving
-        current = await run_in_threadpool(websocket_agent, websocket, token)
-        return current is not None and current.role in ("agent", "admin")
-
-    def revoked(event: dict) -> bool:  # disabled, demoted or password reset by an admin
-        return event.get("type") == "agent.revoked" and event.get("agent_id") == agent.id
-
-    await stream(
-        websocket,
-        state.bus,
-        AGENTS,
-        {"type": "ready", "agent_id": agent.id},
-        still_allowed,
-        closes_on=revoked,
     )

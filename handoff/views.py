@@ -17,9 +17,9 @@ def aware(moment: datetime | None) -> datetime | None:
 
 def summary(service: ConversationService, conversation: Conversation) -> dict[str, Any]:
     """Status, reason, wait, owner, customer and last message of one conversation."""
-    escalation = service.escalation(conversation)
+    escalation = service.repo.latest_escalation(conversation)
     context = escalation.context if escalation else {}
-    last = service.last_customer_message(conversation)
+    last = service.repo.last_customer_message(conversation)
     queued_at = aware(conversation.queued_at)
     owner = (
         service.session.get(Agent, conversation.assigned_agent_id)

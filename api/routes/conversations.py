@@ -22,13 +22,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import StateDep
 from api.rasa_client import RasaUnavailable
-from handoff.chat import TALK_TO_PERSON, RateLimited
+from handoff.bot_input import TALK_TO_PERSON
 from handoff.conversations import Conflict, ConversationService, NotFound, Unauthorized, message_out
 from handoff.deps import bearer
 from handoff.events import conversation_channel, stream
 from handoff.identity import verify as verify_identity
 from handoff.mailer import check_resume_key
 from handoff.models import BOT, SYSTEM
+from handoff.ports import RateLimited
 from handoff.uow import unit_of_work
 
 logger = logging.getLogger("supportbot.gateway")
@@ -228,9 +229,9 @@ def get_conversation(
         return {
             "conversation_id": conversation.id,
             "status": conversation.status,
-            "handoff": service.handoff_info(conversation),
+            "handoff": service.live.handoff_info(conversation),
             "csat_score": conversation.csat_score,
-            "messages": [message_out(m) for m in service.transcript(conversation)],
+            "messages": [message_out(m) for m in service.repo.transcript(conversation)],
         }
 
 

@@ -14,3 +14,14 @@ def test_readyz_reports_each_dependency(client):
     assert body["checks"]["index"]["articles"] >= 41
     assert body["checks"]["rasa"]["ok"] is False
     assert "ConnectError" in body["checks"]["rasa"]["error"]
+
+
+def test_the_apps_state_is_what_the_handoff_package_expects(client):
+    from handoff.ports import AppState
+
+    state = client.app.state.supportbot
+    assert isinstance(state, AppState)
+    for name in ("allow", "exceeded"):
+        assert callable(getattr(state.limiter, name))
+    for name in ("send", "resume", "restart", "set_slot"):
+        assert callable(getattr(state.rasa, name))

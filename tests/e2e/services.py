@@ -14,7 +14,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
+# The tokens between the processes (the app -> Rasa channel and API, Rasa -> actions).
+RASA_TOKEN = "test-rasa-token"
+ACTIONS_TOKEN = "test-actions-token"
 
 
 def free_port() -> int:
@@ -33,6 +37,10 @@ def base_env(**extra: str) -> dict[str, str]:
         RASA_TELEMETRY_ENABLED="false",
         PYTHONPATH=str(ROOT),
         SUPPORTBOT_ENVIRONMENT="testing",
+        SUPPORTBOT_RASA_TOKEN=RASA_TOKEN,
+        SUPPORTBOT_ACTIONS_TOKEN=ACTIONS_TOKEN,
+        RASA=str(RASA_BIN),
+        RASA_PYTHON=str(RASA_PYTHON),
     )
     env.update(extra)
     return env
@@ -86,6 +94,8 @@ def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
     path.write_text(
         f"""action_endpoint:
   url: "http://127.0.0.1:{actions_port}/webhook"
+  headers:
+    Authorization: "Bearer {ACTIONS_TOKEN}"
 tracker_store:
   type: SQL
   dialect: sqlite
@@ -105,14 +115,32 @@ def app_service(name: str, port: int, env: dict[str, str], log_dir: Path):
 
 
 def actions_service(name: str, port: int, env: dict[str, str], log_dir: Path):
-    """The action server (bot/actions) on ``port``, ready when /health answers."""
-    cmd = [str(RASA_BIN), "run", "actions", "--actions", "bot.actions", "--port", str(port)]
+    """The action server (bot/run-actions.sh) on ``port``, ready when /health answers."""
+    cmd = [str(ROOT / "bot" / "run-actions.sh"), "--port", str(port)]
     return service(name, cmd, env, f"http://127.0.0.1:{port}/health", log_dir)
 
 
 def rasa_service(name: str, port: int, endpoints: Path, env: dict[str, str], log_dir: Path):
-    """The Rasa server (HTTP API on) serving the newest model, ready when /status answers."""
-    cmd = [str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
-           "--model", str(ROOT / "models"), "--endpoints", str(endpoints),
-           "--credentials", str(ROOT / "bot" / "credentials.yml")]  # fmt: skip
-    return service(name, cmd, env, f"http://127.0.0.1:{port}/status", log_dir)
+    """The Rasa server as bot/run-rasa.sh runs it (API and channel token-protected), serving
+    the newest model; ready when /status answers."""
+    cmd = [str(ROOT / "bot" / "run-rasa.sh"), "--port", str(port),
+           "--model", str(ROOT / "models"), "--endpoints", str(endpoints)]  # fmt: skip
+    token = env.get("SUPPORTBOT_RASA_TOKEN", RASA_TOKEN)
+    return service(name, cmd, env, f"http://127.0.0.1:{port}/status?token={token}", log_dir)
+
+
+def rasa_webhook(rasa_url: str, sender: str, message: str, **extra) -> httpx.Response:
+    """A message through the app's channel into Rasa, as the app sends it."""
+    return httpx.post(
+        f"{rasa_url}/webhooks/supportbot/webhook",
+        json={"sender": sender, "message": message, **extra},
+        headers={"Authorization": f"Bearer {RASA_TOKEN}"},
+        timeout=60,
+    )
+
+
+def rasa_tracker(rasa_url: str, sender: str) -> dict:
+    """Rasa's tracker for ``sender`` through its token-protected API."""
+    return httpx.get(
+        f"{rasa_url}/conversations/{sender}/tracker", params={"token": RASA_TOKEN}, timeout=10
+    ).json()

@@ -1,4 +1,4 @@
-"""End-to-end: the real Rasa server, action server and app, through Rasa's REST webhook."""
+"""End-to-end: the real Rasa server, action server and app, through the app's Rasa channel."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ import uuid
 import httpx
 import pytest
 
+from tests.e2e.services import rasa_tracker, rasa_webhook
+
 pytestmark = pytest.mark.e2e
 
 
 def say(stack, sender: str, text: str) -> list[dict]:
-    response = httpx.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": text, "metadata": {"channel": "e2e"}},
-        timeout=30,
-    )
+    response = rasa_webhook(stack.rasa_url, sender, text, metadata={"channel": "e2e"})
     response.raise_for_status()
     return response.json()
 
@@ -50,7 +48,7 @@ def test_greeting_then_a_question_answered_from_the_help_center(stack):
 def test_entities_are_extracted_and_tracked(stack):
     sender = f"e2e-{uuid.uuid4()}"
     say(stack, sender, "where is my order NP-7654321? it's been a week")
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+    tracker = rasa_tracker(stack.rasa_url, sender)
     assert tracker["slots"]["order_number"] == "NP-7654321"
     assert tracker["latest_message"]["intent"]["name"] == "order_tracking"
 
@@ -69,6 +67,6 @@ def test_handoff_for_a_conversation_the_app_does_not_know_tells_the_customer(sta
     sender = f"e2e-{uuid.uuid4()}"
     reply = say(stack, sender, "I want to speak to a real person")
     assert "couldn't reach our support team" in texts(reply)
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+    tracker = rasa_tracker(stack.rasa_url, sender)
     assert tracker["paused"] is False
     assert tracker["latest_message"]["intent"]["name"] == "request_human"

@@ -10,6 +10,8 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from tests.e2e.services import rasa_tracker
+
 pytestmark = pytest.mark.e2e
 
 
@@ -43,7 +45,7 @@ def test_customer_to_agent_and_back(stack, app, maya):
     assert handoff["handoff"]["reason"] == "requested"
     assert handoff["handoff"]["position"] == 1 and handoff["handoff"]["agents_online"] is True
     assert "number 1 in the queue" in handoff["messages"][0]["text"]
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{cid}/tracker", timeout=10).json()
+    tracker = rasa_tracker(stack.rasa_url, cid)
     assert tracker["paused"] is True
 
     queue = app.get("/api/handoff/queue", headers=agent).json()["queued"]

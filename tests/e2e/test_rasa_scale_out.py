@@ -5,12 +5,19 @@ from __future__ import annotations
 import uuid
 from contextlib import ExitStack
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from tests.db import postgres_engine
-from tests.e2e.services import ROOT, actions_service, base_env, free_port, rasa_service
+from tests.e2e.services import (
+    ROOT,
+    actions_service,
+    base_env,
+    free_port,
+    rasa_service,
+    rasa_tracker,
+    rasa_webhook,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -25,7 +32,7 @@ def test_two_rasa_servers_share_one_conversation(tmp_path):
         url = engine.url
         actions_port = free_port()
         env = base_env(
-            RASA_ACTION_ENDPOINT=f"http://127.0.0.1:{actions_port}/webhook",
+            SUPPORTBOT_ACTIONS_URL=f"http://127.0.0.1:{actions_port}/webhook",
             RASA_DB_HOST=url.host,
             RASA_DB_PORT=str(url.port),
             RASA_DB_NAME=url.database,
@@ -47,20 +54,14 @@ def test_two_rasa_servers_share_one_conversation(tmp_path):
             sender = f"scale-{uuid.uuid4()}"
 
             def say(port: int, message: str) -> list[dict]:
-                response = httpx.post(
-                    f"http://127.0.0.1:{port}/webhooks/rest/webhook",
-                    json={"sender": sender, "message": message},
-                    timeout=30,
-                )
+                response = rasa_webhook(f"http://127.0.0.1:{port}", sender, message)
                 response.raise_for_status()
                 return response.json()
 
             assert "virtual assistant" in say(ports[0], "hello")[0]["text"]
             assert "Thanks for chatting" in say(ports[1], "bye for now")[0]["text"]
             # Server 1 sees what was said to server 0: the tracker lives in PostgreSQL.
-            tracker = httpx.get(
-                f"http://127.0.0.1:{ports[1]}/conversations/{sender}/tracker", timeout=10
-            ).json()
+            tracker = rasa_tracker(f"http://127.0.0.1:{ports[1]}", sender)
             said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
             assert said == ["hello", "bye for now"]
         with engine.connect() as conn:

@@ -4,6 +4,7 @@ Rasa faked at its HTTP boundary (the end-to-end tests run the real Rasa)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -26,6 +27,9 @@ class FakeRasa:
     up: bool = True
     resume_status: int = 200
     calls: list[dict] = field(default_factory=list)
+    # Like bot/run-rasa.sh: the channel wants the token as a bearer header, the API as ?token=.
+    token: str = "dev-rasa-token"
+    on_events: Callable[[list], None] | None = None  # runs when tracker events arrive
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if not self.up:
@@ -33,7 +37,15 @@ class FakeRasa:
         body = json.loads(request.content or b"null")
         self.calls.append({"path": request.url.path, "body": body})
         if request.url.path.endswith("/tracker/events"):
+            if request.url.params.get("token") != self.token:
+                return httpx.Response(401, json={"message": "missing token"})
+            if self.on_events is not None:
+                self.on_events(body)
             return httpx.Response(self.resume_status, json={})
+        if request.url.path != "/webhooks/supportbot/webhook":
+            return httpx.Response(404, json={})
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return httpx.Response(401, json={"error": "missing or invalid app token"})
         text = body["message"]
         if text == "/session_start":
             return httpx.Response(200, json=[])

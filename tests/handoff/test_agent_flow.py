@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from handoff.models import Conversation
+
 
 def chat(handoff, cid, auth, text):
     return handoff.client.post(
@@ -197,6 +199,29 @@ def test_return_to_bot_resumes_rasa_and_the_bot_answers_again(handoff):
     resume = [c for c in handoff.rasa.calls if c["path"] == f"/conversations/{cid}/tracker/events"]
     assert resume and resume[-1]["body"] == [{"event": "resume"}]
     assert chat(handoff, cid, auth, "hello again")["messages"][0]["text"] == "echo: hello again"
+
+
+def test_return_to_bot_commits_before_calling_rasa(handoff):
+    # Rasa can take seconds to answer: the hand-back must be committed (no transaction and
+    # no lock held) by the time Rasa is called.
+    cid, _ = handoff.new_conversation()
+    handoff.escalate(cid)
+    agent = handoff.agent("ana@example.com")
+    handoff.client.post(f"/api/handoff/conversations/{cid}/claim", headers=agent)
+    state = handoff.client.app.state.supportbot
+    seen: list[str] = []
+
+    def status_from_another_session(_events: list) -> None:
+        with state.sessions() as session:
+            seen.append(session.get(Conversation, cid).status)
+
+    handoff.rasa.on_events = status_from_another_session
+    try:
+        back = handoff.client.post(f"/api/handoff/conversations/{cid}/return-to-bot", headers=agent)
+    finally:
+        handoff.rasa.on_events = None
+    assert back.status_code == 200 and back.json()["rasa_resumed"] is True
+    assert seen == ["bot"]
 
 
 def test_concurrent_claims_exactly_one_wins(handoff):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
+from handoff.idle import close_idle
 from handoff.models import Conversation
 from handoff.uow import unit_of_work
 
@@ -55,13 +56,13 @@ def test_answered_conversations_that_go_quiet_are_resolved_by_the_bot(handoff):
             .where(Conversation.id.in_([answered, never_answered]))
             .values(updated_at=long_ago)
         )
-    assert state.chat.close_idle() >= 1
+    assert close_idle(state.sessions, state.bus, state.handoff) >= 1
     statuses = {
         cid: handoff.client.get(f"/api/conversations/{cid}", headers=a).json()["status"]
         for cid, a in ((answered, auth), (never_answered, auth2))
     }
     assert statuses == {answered: "resolved_by_bot", never_answered: "bot"}
-    assert state.chat.close_idle() == 0  # nothing twice
+    assert close_idle(state.sessions, state.bus, state.handoff) == 0  # nothing twice
 
 
 def test_an_email_typed_while_nobody_is_online_is_captured(handoff):

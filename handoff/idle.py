@@ -1,0 +1,46 @@
+"""Bot conversations that were answered and then went quiet end as ``resolved_by_bot``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from handoff.config import HandoffSettings
+from handoff.conversations import ConversationService
+from handoff.events import EventBus
+from handoff.uow import unit_of_work
+
+logger = logging.getLogger("supportbot.chat")
+
+
+def close_idle(sessions: sessionmaker[Session], bus: EventBus, settings: HandoffSettings) -> int:
+    """Ends the quiet answered conversations; returns how many. Safe with several app
+    workers: each close is a compare-and-set on the status."""
+    cutoff = datetime.now(UTC) - timedelta(minutes=settings.bot_idle_minutes)
+    closed = 0
+    with unit_of_work(sessions, bus) as uow:
+        service = ConversationService(uow, settings)
+        for conversation in service.repo.idle_answered(older_than=cutoff):
+            closed += service.end_by_bot(conversation)
+    return closed
+
+
+async def sweep_forever(
+    sessions: sessionmaker[Session],
+    bus: EventBus,
+    settings: HandoffSettings,
+    every_s: float = 60.0,
+) -> None:
+    """The idle sweeper the app runs in the background."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            closed = await run_in_threadpool(close_idle, sessions, bus, settings)
+            if closed:
+                logger.info("closed %d idle conversations as resolved by the bot", closed)
+        except Exception:  # noqa: BLE001 - a failed sweep is retried next time
+            logger.exception("idle sweep failed")
