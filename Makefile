@@ -62,7 +62,7 @@ embedder: $(EMBEDDER) ## export the embedding model for Rasa
 $(MODEL_STAMP): $(RASA_VENV)/.installed $(EMBEDDER) $(BOT_INPUTS)
 	$(call step,training the Rasa model (skipped by Rasa when data and config are unchanged))
 	@mkdir -p models var
-	@cd $(CURDIR) && $(RASA) train --quiet --domain bot/domain.yml --config bot/config.yml \
+	@cd $(CURDIR) && SUPPORTBOT_ONNX_THREADS=0 $(RASA) train --quiet --domain bot/domain.yml --config bot/config.yml \
 		--data $(NLU_DATA) --out models 2>&1 | grep -vE 'Warning|warn|declare_namespace|pkg_resources|^\s*$$|^\s|Processed' || true
 	@ls -t models/*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f  # keep the 3 newest
 	@ls models/*.tar.gz >/dev/null
@@ -130,12 +130,24 @@ bench-kb-levers: $(VENV)/.installed ## retrieval levers on the dev split (what w
 	@$(VENV)/bin/python -m bench.kb_levers
 
 .PHONY: bench
-bench: bench-nlu bench-kb bench-handoff bench-e2e ## all benchmarks except CLINC150 (see bench-nlu-clinc)
+bench: bench-nlu bench-kb bench-handoff bench-e2e bench-chat ## all benchmarks except CLINC150 (see bench-nlu-clinc)
 
 .PHONY: clean
 clean: ## remove generated models, indexes and databases (keeps the environments)
 	rm -rf models var
 
+.PHONY: bench-chat
+bench-chat: $(MODEL_STAMP) ## reply latency vs the compute floor, throughput, open loop, CPU/turn, RSS
+	@$(VENV)/bin/python -m bench.chat
+
 .PHONY: bench-handoff
 bench-handoff: $(VENV)/.installed ## live-push latency and claim throughput on SQLite, PostgreSQL, PostgreSQL+Redis
 	@$(VENV)/bin/python -m bench.handoff
+
+.PHONY: bench-reliability
+bench-reliability: $(MODEL_STAMP) ## SIGKILL Rasa/actions/app mid-conversation, then a spam flood: nothing lost, no 5xx, 429s
+	@$(VENV)/bin/python -m bench.reliability
+
+.PHONY: bench-analytics
+bench-analytics: $(VENV)/.installed ## every KPI query over 1M synthetic conversations, 30 and 365 days, SQLite and PostgreSQL
+	@$(VENV)/bin/python -m bench.analytics

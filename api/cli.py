@@ -37,8 +37,8 @@ def _published() -> list:
 def _engine(args: argparse.Namespace):  # noqa: ANN202
     """Search over a Markdown folder (--kb-dir, any corpus) or the app's published articles."""
     from knowledge_base.articles import load_dir
-    from knowledge_base.embedder import Embedder
     from knowledge_base.index import PassageIndex
+    from knowledge_base.onnx_embedder import load_embedder
     from knowledge_base.search import SearchEngine
 
     if args.kb_dir:
@@ -47,7 +47,7 @@ def _engine(args: argparse.Namespace):  # noqa: ANN202
     else:
         articles = _published()
         index_dir = Path(args.index_dir or settings.index_path)
-    embedder = Embedder()
+    embedder = load_embedder(settings.embedder_onnx_dir, settings.embedder_backend)
     index = PassageIndex(index_dir, embedder, kind=args.index_kind or settings.index_kind)
     report = index.open(articles)
     if report.changed or report.rebuilt:

@@ -36,17 +36,29 @@ class Settings(BaseSettings):
     # the same value on both sides.
     rasa_token: str = "dev-rasa-token"
     http_timeout_s: float = Field(10.0, gt=0)
+    # Requests with a larger body are refused (413) before any route reads them.
+    max_request_bytes: int = Field(1_000_000, ge=10_000)
+    # Proxies whose X-Forwarded-For names the client (comma-separated IPs or networks, "*"
+    # for any). Empty: the direct peer is the client, and X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
 
     # Secrets: the action server presents service_token; editors present editor_token
     # until agent/editor accounts exist.
     service_token: str = "dev-service-token"
     editor_token: str = "dev-editor-token"
     secret_key: str = "dev-secret-key"
+    # Bearer token a Prometheus scraper presents to GET /metrics (the service token and an
+    # admin session work too). Empty = no separate metrics token.
+    metrics_token: str = ""
 
     # Knowledge base
     kb_dir: Path = ROOT / "knowledge_base" / "articles"
     index_dir: Path | None = None
     index_kind: str = Field("flat", pattern="^(flat|hnsw)$")
+    # The embedding model as the app runs it: ONNX Runtime over the export the Rasa
+    # featurizer also uses (make embedder), or PyTorch ("torch": 5x the CPU per question).
+    embedder_backend: str = Field("onnx", pattern="^(onnx|torch)$")
+    embedder_onnx_dir: Path = ROOT / "var" / "embedder-onnx"
     # Cosine similarity below which the bot does not answer from an article and hands off
     # (reason no_kb_answer). Chosen by `make bench-kb` on the dev split of the eval questions.
     kb_answer_threshold: float = Field(0.54, ge=-1, le=1)
@@ -100,6 +112,8 @@ class Settings(BaseSettings):
             ]
             if self.identity_secret and len(self.identity_secret) < 16:
                 weak.append("identity_secret")
+            if self.metrics_token and len(self.metrics_token) < 16:
+                weak.append("metrics_token")
             if weak:
                 names = ", ".join(f"SUPPORTBOT_{n.upper()}" for n in weak)
                 raise ValueError(

@@ -12,15 +12,20 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.config import Settings
 from api.config import settings as default_settings
 from api.db import make_engine, migrate, unit_of_work
 from api.kb_sync import seed_demo_articles
+from api.metrics import MetricsMiddleware
+from api.metrics import router as metrics_router
 from api.origins import EmbedOriginMiddleware, OriginPolicy
 from api.rasa_client import RasaClient
-from api.ratelimit import RateLimiter
+from api.ratelimit import make_limiter
+from api.request_guard import RequestGuardMiddleware
 from api.routes import (
+    analytics,
     article_history,
     articles,
     conversations,
@@ -40,8 +45,9 @@ from handoff.config import HandoffSettings
 from handoff.events import make_bus
 from handoff.idle import sweep_forever
 from handoff.mailer import Mailer, SmtpSettings
-from knowledge_base.embedder import Embedder
-from knowledge_base.index import PassageIndex
+from handoff.openapi import errors
+from knowledge_base.index import Encoder, PassageIndex
+from knowledge_base.onnx_embedder import load_embedder, release_unused_memory
 from knowledge_base.search import SearchEngine
 from knowledge_base.store import ArticleService
 
@@ -49,7 +55,7 @@ logger = logging.getLogger("supportbot")
 
 
 def build_search(
-    settings: Settings, embedder: Embedder, sessions: sessionmaker
+    settings: Settings, embedder: Encoder, sessions: sessionmaker
 ) -> tuple[PassageIndex, SearchEngine]:
     """Opens (or builds) the passage index over the published articles."""
     seed_demo_articles(sessions, settings.kb_dir)
@@ -83,13 +89,16 @@ def create_app(
         engine = make_engine(settings.sqlalchemy_url)
         await run_in_threadpool(migrate, engine)
         sessions = sessionmaker(engine, expire_on_commit=False)
-        embedder = Embedder()
+        embedder = await run_in_threadpool(
+            load_embedder, settings.embedder_onnx_dir, settings.embedder_backend
+        )
         index, search = await run_in_threadpool(build_search, settings, embedder, sessions)
+        release_unused_memory()
         bus = make_bus(settings.redis_url)
         await bus.start()
         async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
             rasa = RasaClient(http, settings.rasa_url, token=settings.rasa_token)
-            limiter = RateLimiter()
+            limiter = make_limiter(settings.redis_url)
             app.state.supportbot = AppState(
                 settings=settings,
                 engine=engine,
@@ -113,7 +122,10 @@ def create_app(
                 ),
             )
             socket_channel.chat, socket_channel.bus = app.state.supportbot.chat, bus
-            sweeper = asyncio.create_task(sweep_forever(sessions, bus, handoff_settings))
+            chat = app.state.supportbot.chat
+            sweeper = asyncio.create_task(
+                sweep_forever(sessions, bus, handoff_settings, chat, handoff_settings.sweep_every_s)
+            )
             try:
                 yield
             finally:
@@ -128,10 +140,16 @@ def create_app(
         summary="AI support assistant with human handoff",
         version="0.1.0",
         lifespan=lifespan,
+        # Every request may meet the request guard (api/request_guard.py) first.
+        responses=errors(413, 422),
     )
     policy = OriginPolicy(settings.origin_list)
     socket_channel = SocketIOChannel(policy, settings.public_base_url)
     app.add_middleware(EmbedOriginMiddleware, policy=policy)
+    app.add_middleware(MetricsMiddleware)  # request latency per route, open WebSockets
+    app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_request_bytes)
+    # Outermost: the client address every limit keys on (only from trusted proxies).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies or [])
     app.mount("/socket.io", socket_channel.asgi)
     app.include_router(web.router)
     app.include_router(staff_pages.router)
@@ -147,4 +165,6 @@ def create_app(
     app.include_router(console_ws.router)
     app.include_router(inbox.router)
     app.include_router(team_router.router)
+    app.include_router(analytics.router)
+    app.include_router(metrics_router)
     return app

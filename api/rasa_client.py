@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import httpx
 
+from api.metrics import count_rasa_error, observe_bot_reply
 from handoff.ports import BotUnavailable
 
 logger = logging.getLogger("supportbot.rasa")
@@ -42,24 +44,35 @@ class RasaClient:
                 logger.warning("rasa %s attempt %d failed: %r", path, attempt + 1, exc)
                 continue
             except httpx.HTTPError as exc:  # timeouts: do not resend, the bot may be answering
+                count_rasa_error("timeout")
                 raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
             if response.status_code >= 400:  # 401 (token), 404, 5xx: all mean "no bot answer"
+                count_rasa_error(f"http_{response.status_code}")
                 raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
             return response
+        count_rasa_error("connect")
         raise RasaUnavailable(f"{type(last).__name__}: {last}")
 
     async def send(
         self, *, sender: str, text: str, metadata: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """The customer's message through the REST channel; returns our messages."""
-        response = await self._channel({"sender": sender, "message": text, "metadata": metadata})
+        started = time.perf_counter()
         try:
-            replies = response.json()
-        except ValueError as exc:
-            raise RasaUnavailable("Rasa returned invalid JSON") from exc
-        if not isinstance(replies, list):
-            raise RasaUnavailable("Rasa returned something other than a list of messages")
-        return bot_messages(replies)
+            response = await self._channel(
+                {"sender": sender, "message": text, "metadata": metadata}
+            )
+            try:
+                replies = response.json()
+            except ValueError as exc:
+                count_rasa_error("invalid_reply")
+                raise RasaUnavailable("Rasa returned invalid JSON") from exc
+            if not isinstance(replies, list):
+                count_rasa_error("invalid_reply")
+                raise RasaUnavailable("Rasa returned something other than a list of messages")
+            return bot_messages(replies)
+        finally:
+            observe_bot_reply(time.perf_counter() - started)
 
     async def _channel(self, payload: dict[str, Any]) -> httpx.Response:
         """The app's own channel (bot/channels.py): bearer token in a header."""

@@ -1,10 +1,14 @@
-"""Sliding-window rate limits per key (conversation, client IP), per app worker."""
+"""Sliding-window rate limits per key (conversation, client IP): per app worker in memory,
+or shared by all workers through Redis when ``SUPPORTBOT_REDIS_URL`` is set."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict, deque
+
+logger = logging.getLogger("supportbot.ratelimit")
 
 
 class RateLimiter:
@@ -47,3 +51,51 @@ class RateLimiter:
                     del self._hits[stale]
                     self._windows.pop(stale, None)
             return True, 0.0
+
+
+class RedisRateLimiter:
+    """The same limits shared by every app worker (and machine) through Redis: a moving
+    window per key, kept by the ``limits`` library. If Redis fails, requests are let through
+    (and logged): a limiter outage must not take the chat down."""
+
+    def __init__(self, url: str, *, namespace: str = "supportbot") -> None:
+        from limits import storage, strategies
+
+        self._storage = storage.storage_from_string(url)
+        self._limiter = strategies.MovingWindowRateLimiter(self._storage)
+        self.namespace = namespace
+
+    @staticmethod
+    def _item(limit: int, window_s: float):  # noqa: ANN205
+        from limits import RateLimitItemPerSecond
+
+        return RateLimitItemPerSecond(limit, max(1, round(window_s)))
+
+    def allow(self, key: str, limit: int, window_s: float = 60.0) -> tuple[bool, float]:
+        """(allowed, seconds until the next slot). Counts the hit only when allowed."""
+        item = self._item(limit, window_s)
+        try:
+            if self._limiter.hit(item, self.namespace, key):
+                return True, 0.0
+            stats = self._limiter.get_window_stats(item, self.namespace, key)
+        except Exception:  # noqa: BLE001 - fail open, loudly
+            logger.exception("rate limiter: Redis unavailable; allowing %s", key)
+            return True, 0.0
+        return False, max(0.0, stats.reset_time - time.time())
+
+    def exceeded(self, key: str, limit: int, window_s: float = 60.0) -> tuple[bool, float]:
+        """(over the limit, seconds until a slot frees) without counting a hit."""
+        item = self._item(limit, window_s)
+        try:
+            if self._limiter.test(item, self.namespace, key):
+                return False, 0.0
+            stats = self._limiter.get_window_stats(item, self.namespace, key)
+        except Exception:  # noqa: BLE001
+            logger.exception("rate limiter: Redis unavailable; allowing %s", key)
+            return False, 0.0
+        return True, max(0.0, stats.reset_time - time.time())
+
+
+def make_limiter(redis_url: str) -> RateLimiter | RedisRateLimiter:
+    """Per worker in memory (the embedded default), or shared through Redis."""
+    return RedisRateLimiter(redis_url) if redis_url else RateLimiter()

@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.rasa_client import RasaClient
-from api.ratelimit import RateLimiter
+from api.ratelimit import RateLimiter, RedisRateLimiter
 from handoff.chat import ChatService
 from handoff.config import HandoffSettings
 from handoff.events import EventBus
 from handoff.mailer import Mailer
-from knowledge_base.embedder import Embedder
-from knowledge_base.index import PassageIndex
+from knowledge_base.index import Encoder, PassageIndex
 from knowledge_base.search import SearchEngine
 
 
@@ -27,13 +26,13 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     http: httpx.AsyncClient
-    embedder: Embedder
+    embedder: Encoder
     index: PassageIndex
     search: SearchEngine
     handoff: HandoffSettings
     bus: EventBus
     rasa: RasaClient
-    limiter: RateLimiter
+    limiter: RateLimiter | RedisRateLimiter
     chat: ChatService
     mailer: Mailer
     # customer-message id -> embedding, for suggesting past agent replies

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -28,6 +28,10 @@ class Stack:
     rasa_url: str
     env: dict[str, str]
     work: Path
+    # process name (app, actions, rasa) -> pid, for CPU and memory readings
+    pids: dict[str, int] = field(default_factory=dict)
+    # every app worker (scale-out runs: bench/scaled_stack.py); empty = just app_url
+    app_urls: list[str] = field(default_factory=list)
 
     def agent(self, email: str = "bench@northpeak.example") -> dict[str, str]:
         """A logged-in agent (made with the CLI) for the agent API."""
@@ -67,7 +71,9 @@ def running_stack(work: Path, **settings: str) -> Iterator[Stack]:
     )
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
     with ExitStack() as stack:
-        stack.enter_context(app_service("app", app_port, env, work))
-        stack.enter_context(actions_service("actions", actions_port, env, work))
-        stack.enter_context(rasa_service("rasa", rasa_port, endpoints, env, work))
-        yield Stack(app_url, rasa_url, env, work)
+        pids = {
+            "app": stack.enter_context(app_service("app", app_port, env, work)).pid,
+            "actions": stack.enter_context(actions_service("actions", actions_port, env, work)).pid,
+            "rasa": stack.enter_context(rasa_service("rasa", rasa_port, endpoints, env, work)).pid,
+        }
+        yield Stack(app_url, rasa_url, env, work, pids)

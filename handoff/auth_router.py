@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from handoff.agents import AgentService
 from handoff.deps import SESSION_COOKIE, CurrentAgent, UowDep, app_state, bearer
 from handoff.models import Agent
+from handoff.openapi import errors
 
 router = APIRouter(tags=["auth"])
 
@@ -33,7 +34,11 @@ def _agent_out(agent: Agent) -> AgentOut:
     return AgentOut(id=agent.id, email=agent.email, name=agent.name, role=agent.role)
 
 
-@router.post("/api/auth/login", response_model=LoginOut)
+@router.post(
+    "/api/auth/login",
+    response_model=LoginOut,
+    responses=errors(401, 422, 429, e401="wrong email or password"),
+)
 def login(body: LoginIn, uow: UowDep, request: Request, response: Response) -> LoginOut:
     """Agent login: returns a bearer token and sets the console's session cookie."""
     state = app_state(request)
@@ -64,7 +69,9 @@ def login(body: LoginIn, uow: UowDep, request: Request, response: Response) -> L
     return LoginOut(token=token, agent=_agent_out(agent))
 
 
-@router.post("/api/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/api/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 422)
+)
 def logout(agent: CurrentAgent, uow: UowDep, request: Request, response: Response) -> None:
     """Ends this session; the agent no longer counts as online."""
     token = bearer(request.headers.get("authorization")) or request.cookies.get(SESSION_COOKIE)
@@ -75,7 +82,7 @@ def logout(agent: CurrentAgent, uow: UowDep, request: Request, response: Respons
     response.delete_cookie(SESSION_COOKIE)
 
 
-@router.get("/api/auth/me", response_model=AgentOut)
+@router.get("/api/auth/me", response_model=AgentOut, responses=errors(401, 422))
 def me(agent: CurrentAgent) -> AgentOut:
     """The logged-in agent."""
     return _agent_out(agent)

@@ -10,19 +10,19 @@ them, never inside a transaction.
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from handoff.bot_input import TALK_TO_PERSON, for_bot
+from handoff import pending
+from handoff.bot_input import BUTTON_PAYLOADS, TALK_TO_PERSON
 from handoff.config import HandoffSettings
-from handoff.conversations import ConversationService, Unauthorized, message_out
+from handoff.conversations import ConversationService, Unauthorized
 from handoff.events import EventBus
 from handoff.identity import Identity
-from handoff.models import BOT, QUEUED, RESOLVED_BY_BOT, SYSTEM, Message
+from handoff.models import BOT, RESOLVED_BY_BOT, SYSTEM
+from handoff.pending import StoredTurn, stored_turn
 from handoff.ports import Bot, BotUnavailable, Limiter, RateLimited
 from handoff.uow import UnitOfWork, unit_of_work
 
@@ -32,19 +32,7 @@ RASA_DOWN = (
     "Sorry, our assistant is having trouble right now, and your message is saved. "
     "You can try again in a moment or talk to a person."
 )
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-EMAIL_THANKS = "Thanks! We'll reply to {email} as soon as we're back."
-
-
-@dataclass(frozen=True)
-class _Stored:
-    message_id: int
-    replay: bool
-    status: str
-    resume_pending: bool
-    restart_session: bool
-    reply_ids: list[int]
-    metadata: dict[str, Any]
+BOT_DOWN_NOTICE = {"text": RASA_DOWN, "buttons": [TALK_TO_PERSON], "kind": "bot_unavailable"}
 
 
 class ChatService:
@@ -113,14 +101,36 @@ class ChatService:
         ``RateLimited`` when this conversation sends faster than the configured rate.
         """
         stored = await run_in_threadpool(
-            self._store, conversation_id, token, text, client_message_id
+            self._store, conversation_id, token, text, client_message_id, payload
         )
         if stored.replay or stored.status != BOT:
             # A retry gets the original answer; while a person owns it the bot stays silent.
             return await run_in_threadpool(
-                self._finish, conversation_id, stored, [], SYSTEM, False, False
+                self._finish, conversation_id, stored, [], SYSTEM, False, False, None
             )
+        return await self._answer(conversation_id, stored, channel)
 
+    async def due_messages(self, limit: int) -> list[tuple[str, int]]:
+        """Unanswered customer messages of bot-owned conversations (handoff/pending.py)."""
+
+        def find() -> list[tuple[str, int]]:
+            with self._uow() as uow:
+                return pending.due_messages(uow.session, limit)
+
+        return await run_in_threadpool(find)
+
+    async def retry(self, conversation_id: str, message_id: int) -> bool:
+        """Asks the bot again about a message it has not answered (the sweeper); True if
+        the bot answered this time."""
+        stored = await run_in_threadpool(self._claim_retry, conversation_id, message_id)
+        if stored is None:
+            return False
+        snapshot = await self._answer(conversation_id, stored, "widget")
+        return any(m["sender"] == "bot" for m in snapshot["messages"])
+
+    async def _answer(self, conversation_id: str, stored: StoredTurn, channel: str) -> dict:
+        """Asks the bot (resuming or restarting its session first if due), stores what it
+        said, returns the snapshot; if the bot is down, says so once and keeps the message."""
         resumed = restarted = False
         if stored.resume_pending:
             try:
@@ -134,7 +144,8 @@ class ChatService:
                 restarted = True
             except BotUnavailable as exc:
                 logger.warning("could not restart bot session %s: %s", conversation_id, exc)
-        bot_text = for_bot(text, payload)
+        bot_text = stored.bot_text
+        outcome = pending.ANSWERED
         try:
             outgoing = await self.bot.send(
                 sender=conversation_id,
@@ -144,16 +155,15 @@ class ChatService:
             sender = "bot"
         except BotUnavailable as exc:
             logger.error("bot unavailable for %s: %s", conversation_id, exc)
+            outgoing, sender = [], SYSTEM
             if bot_text == TALK_TO_PERSON["payload"]:
                 await run_in_threadpool(self._escalate_direct, conversation_id, "requested")
-                outgoing, sender = [], SYSTEM
             else:
-                outgoing = [
-                    {"text": RASA_DOWN, "buttons": [TALK_TO_PERSON], "kind": "bot_unavailable"}
-                ]
-                sender = SYSTEM
+                outcome = pending.FAILED
+                if not stored.reply_ids:  # told once; retries stay quiet until the bot answers
+                    outgoing = [BOT_DOWN_NOTICE]
         return await run_in_threadpool(
-            self._finish, conversation_id, stored, outgoing, sender, resumed, restarted
+            self._finish, conversation_id, stored, outgoing, sender, resumed, restarted, outcome
         )
 
     async def request_person(self, *, conversation_id: str, token: str | None) -> dict[str, Any]:
@@ -163,15 +173,20 @@ class ChatService:
             with self._uow() as uow:
                 service = self._service(uow)
                 service.authorize(conversation_id, token)
-                self._escalate(service, conversation_id, "requested")
-                return self._snapshot(uow, service, conversation_id, [])
+                service.escalate_from_chat(conversation_id, "requested")
+                return service.live.snapshot(service.get(conversation_id), [])
 
         return await run_in_threadpool(run)
 
     # ---- transactions -------------------------------------------------------------------
     def _store(
-        self, conversation_id: str, token: str | None, text: str, client_message_id: str | None
-    ) -> _Stored:
+        self,
+        conversation_id: str,
+        token: str | None,
+        text: str,
+        client_message_id: str | None,
+        payload: str | None,
+    ) -> StoredTurn:
         with self._uow() as uow:
             service = self._service(uow)
             conversation = service.authorize(conversation_id, token)
@@ -185,52 +200,49 @@ class ChatService:
                 conversation, text=text.strip() or text, client_message_id=client_message_id
             )
             replies = [m.id for m in service.repo.replies_to(message)] if replay else []
-            if not replay and conversation.status != BOT:
-                replies += self._capture_email(service, conversation, message)
-            return _Stored(
-                message_id=message.id,
-                replay=replay,
-                status=conversation.status,
-                resume_pending=bool(conversation.channel.get("resume_pending")),
-                restart_session=bool(conversation.channel.get("session_restart")),
-                reply_ids=replies,
-                metadata=dict(conversation.channel.get("metadata") or {}),
-            )
+            if replay and conversation.status == BOT and pending.due(message):
+                replay = False  # never answered (the bot was down, or the process died)
+            elif not replay and conversation.status != BOT:
+                replies += service.capture_email(conversation, message)
+            if not replay and conversation.status == BOT:
+                if payload in BUTTON_PAYLOADS:
+                    message.data = {**(message.data or {}), "payload": payload}
+                pending.mark_asking(uow.session, message)
+            return stored_turn(conversation, message, replay, replies)
 
-    @staticmethod
-    def _capture_email(service: ConversationService, conversation, message) -> list[int]:  # noqa: ANN001
-        """Nobody online and the customer typed an email address: store it, as the email
-        form would, and confirm."""
-        found = EMAIL.search(message.text)
-        if (
-            found is None
-            or conversation.status != QUEUED
-            or conversation.customer_email
-            or service.queue.agents_online() > 0
-        ):
-            return []
-        email = found.group(0)
-        service.leave_email(conversation, email=email)
-        thanks = service.add_bot_messages(
-            conversation,
-            reply_to=message.id,
-            messages=[{"text": EMAIL_THANKS.format(email=email), "kind": "email_captured"}],
-            sender=SYSTEM,
-        )
-        return [m.id for m in thanks]
+    def _claim_retry(self, conversation_id: str, message_id: int) -> StoredTurn | None:
+        with self._uow() as uow:
+            service = self._service(uow)
+            conversation = service.get(conversation_id)
+            message = service.repo.message(message_id)
+            if message is None or conversation.status != BOT or not pending.due(message):
+                return None  # answered, superseded or taken over meanwhile
+            pending.mark_asking(uow.session, message)
+            replies = [m.id for m in service.repo.replies_to(message)]
+            return stored_turn(conversation, message, False, replies)
 
     def _finish(
         self,
         conversation_id: str,
-        stored: _Stored,
+        stored: StoredTurn,
         outgoing: list[dict[str, Any]],
         sender: str,
         resumed: bool,
         restarted: bool,
+        outcome: str | None,
     ) -> dict[str, Any]:
         with self._uow() as uow:
             service = self._service(uow)
             conversation = service.get(conversation_id)
+            message = service.repo.message(stored.message_id)
+            if sender == "bot" and not outgoing and conversation.status == BOT:
+                # Rasa answered nothing and kept the conversation: an action failed there
+                # (the action server down). Not an answer: told once, retried like an outage.
+                outcome = pending.FAILED
+                if not stored.reply_ids:
+                    outgoing, sender = [BOT_DOWN_NOTICE], SYSTEM
+            if outcome and message is not None and message.bot_state == pending.PENDING:
+                message.bot_state = outcome
             if resumed:
                 service.mark_resumed(conversation)
             if restarted:
@@ -247,35 +259,8 @@ class ChatService:
             if ended and service.end_by_bot(conversation):
                 after = ids[-1] if ids else 0
                 ids += [m.id for m in service.repo.system_lines_after(conversation, after)]
-            return self._snapshot(uow, service, conversation_id, ids)
+            return service.live.snapshot(conversation, ids)
 
     def _escalate_direct(self, conversation_id: str, reason: str) -> None:
         with self._uow() as uow:
-            self._escalate(self._service(uow), conversation_id, reason)
-
-    @staticmethod
-    def _escalate(service: ConversationService, conversation_id: str, reason: str) -> None:
-        conversation = service.get(conversation_id)
-        if reason == "requested" and service.repo.latest_feedback_unhelpful(conversation):
-            reason = "negative_feedback"
-        last = service.repo.last_customer_message(conversation)
-        context = {
-            "source": "gateway",
-            "last_message": last.text if last else None,
-            "nlu_history": [],
-            "articles_tried": [],
-            "note": "the customer asked for a person from the chat window",
-        }
-        service.escalate(conversation.id, reason=reason, context=context)
-
-    @staticmethod
-    def _snapshot(
-        uow: UnitOfWork, service: ConversationService, conversation_id: str, reply_ids: list[int]
-    ) -> dict[str, Any]:
-        conversation = service.get(conversation_id)
-        replies = [uow.session.get(Message, i) for i in reply_ids]
-        return {
-            "messages": [message_out(m) for m in replies if m is not None],
-            "status": conversation.status,
-            "handoff": service.live.handoff_info(conversation),
-        }
+            self._service(uow).escalate_from_chat(conversation_id, reason)

@@ -42,6 +42,9 @@ class HandoffSettings(BaseSettings):
     agent_token_ttl_hours: int = Field(12, ge=1)
     # A conversation the bot answered ends as resolved_by_bot after this long without a word.
     bot_idle_minutes: int = Field(30, ge=1)
+    # How often the background sweep runs: messages the bot has not answered yet (bot down,
+    # process died) are finished, quiet bot conversations ended (handoff/idle.py).
+    sweep_every_s: float = Field(30.0, gt=0, le=3600)
     # Past agent replies are suggested when their customer message is at least this similar.
     past_reply_min_similarity: float = Field(0.5, ge=-1, le=1)
 

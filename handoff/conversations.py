@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from handoff.agents import new_token, token_hash
+from handoff.analytics.record import answer_article
 from handoff.customer_actions import CustomerActions
 from handoff.errors import Conflict, NotFound, Unauthorized
 from handoff.identity import Identity
@@ -124,6 +125,7 @@ class ConversationService(Lifecycle, CustomerActions):
                 text=item.get("text", ""),
                 reply_to=reply_to,
                 data=data,
+                article_slug=answer_article(data) if sender == BOT_SENDER else None,
             )
             self.session.add(message)
             stored.append(message)
@@ -150,6 +152,9 @@ class ConversationService(Lifecycle, CustomerActions):
             self._require_owner(conversation, agent)
             # Compare-and-set: a reply cannot land after a concurrent resolve or reassign.
             self._compare_and_set(conversation)
+            escalation = self.repo.open_escalation(conversation)
+            if escalation is not None and escalation.first_reply_at is None:
+                escalation.first_reply_at = datetime.now(UTC)
         data: dict[str, Any] = {"agent_name": agent.name}
         if suggestion:
             data["suggestion"] = suggestion

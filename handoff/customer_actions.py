@@ -3,12 +3,17 @@ left for a reply, a conversation reopened from a reply email."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.exc import IntegrityError
 
 from handoff.agents import new_token, token_hash
 from handoff.errors import Conflict, NotFound
-from handoff.models import BOT_SENDER, ENDED, Conversation, Feedback
+from handoff.models import BOT_SENDER, ENDED, QUEUED, SYSTEM, Conversation, Feedback, Message
 from handoff.service_base import ServiceBase
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL_THANKS = "Thanks! We'll reply to {email} as soon as we're back."
 
 
 class CustomerActions(ServiceBase):
@@ -22,7 +27,12 @@ class CustomerActions(ServiceBase):
             raise NotFound("no bot answer with that id in this conversation")
         row = self.repo.feedback_for(message_id)
         if row is None:
-            row = Feedback(conversation_id=conversation.id, message_id=message_id, helpful=helpful)
+            row = Feedback(
+                conversation_id=conversation.id,
+                message_id=message_id,
+                helpful=helpful,
+                article_slug=message.article_slug,
+            )
             try:
                 with self.session.begin_nested():
                     self.session.add(row)
@@ -60,3 +70,24 @@ class CustomerActions(ServiceBase):
         }
         self.session.flush()
         return token
+
+    def capture_email(self, conversation: Conversation, message: Message) -> list[int]:
+        """Nobody online and the customer typed an email address in the chat: store it, as
+        the email form would, and confirm; returns the confirmation's message ids."""
+        found = EMAIL.search(message.text)
+        if (
+            found is None
+            or conversation.status != QUEUED
+            or conversation.customer_email
+            or self.queue.agents_online() > 0
+        ):
+            return []
+        email = found.group(0)
+        self.leave_email(conversation, email=email)
+        thanks = self.add_bot_messages(  # type: ignore[attr-defined] - ConversationService
+            conversation,
+            reply_to=message.id,
+            messages=[{"text": EMAIL_THANKS.format(email=email), "kind": "email_captured"}],
+            sender=SYSTEM,
+        )
+        return [m.id for m in thanks]

@@ -37,6 +37,7 @@ def verify(
     """The identity if the hash matches (and verification is configured), else None."""
     if not (secret and user_id and user_hash) or len(user_id) > MAX_USER_ID:
         return None
-    if not hmac.compare_digest(sign(user_id, secret), user_hash.strip().lower()):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a crafted hash).
+    if not hmac.compare_digest(sign(user_id, secret).encode(), user_hash.strip().lower().encode()):
         return None
     return Identity(user_id=user_id, name=(name or "").strip()[:120] or None, email=email or None)

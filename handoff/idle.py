@@ -1,4 +1,5 @@
-"""Bot conversations that were answered and then went quiet end as ``resolved_by_bot``."""
+"""The background sweep: unanswered messages finished, quiet bot conversations ended
+(answered and then silent: ``resolved_by_bot``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from handoff.chat import ChatService
 from handoff.config import HandoffSettings
 from handoff.conversations import ConversationService
 from handoff.events import EventBus
+from handoff.pending import answer_pending
 from handoff.uow import unit_of_work
 
 logger = logging.getLogger("supportbot.chat")
@@ -33,14 +36,20 @@ async def sweep_forever(
     sessions: sessionmaker[Session],
     bus: EventBus,
     settings: HandoffSettings,
-    every_s: float = 60.0,
+    chat: ChatService | None = None,
+    every_s: float = 30.0,
 ) -> None:
-    """The idle sweeper the app runs in the background."""
+    """The sweeper the app runs in the background: finishes messages the bot has not
+    answered (handoff/pending.py), then ends quiet answered conversations."""
     while True:
         await asyncio.sleep(every_s)
         try:
+            if chat is not None:
+                answered = await answer_pending(chat)
+                if answered:
+                    logger.info("answered %d messages left waiting for the bot", answered)
             closed = await run_in_threadpool(close_idle, sessions, bus, settings)
             if closed:
                 logger.info("closed %d idle conversations as resolved by the bot", closed)
         except Exception:  # noqa: BLE001 - a failed sweep is retried next time
-            logger.exception("idle sweep failed")
+            logger.exception("sweep failed")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from handoff.conversations import ConversationService
 from handoff.deps import AgentOnDuty, UowDep, app_state
 from handoff.models import ASSIGNED, CUSTOMER, QUEUED, Conversation, Message
+from handoff.openapi import errors
 from handoff.views import summary
 
 router = APIRouter(tags=["handoff"])
@@ -104,7 +105,7 @@ def customer_history(session: Session, conversation: Conversation) -> list[dict[
     ]
 
 
-@router.get("/api/handoff/conversations")
+@router.get("/api/handoff/conversations", responses=errors(401, 403, 422))
 def list_conversations(
     agent: AgentOnDuty,
     uow: UowDep,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from handoff.analytics.record import article_before_handoff
 from handoff.errors import Conflict, NotFound
 from handoff.models import (
     ASSIGNED,
@@ -20,6 +21,7 @@ from handoff.models import (
     Agent,
     Conversation,
     Escalation,
+    Message,
 )
 from handoff.service_base import ServiceBase
 
@@ -62,8 +64,19 @@ class Lifecycle(ServiceBase):
             priority=priority,
             context=context,
             created_at=now,
+            article_slug=article_before_handoff(self.session, conversation.id),
         )
         self.session.add(escalation)
+        # A person takes it from here: nothing waits for the bot any more.
+        self.session.execute(
+            update(Message)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.bot_state.in_(("pending", "failed")),
+            )
+            .values(bot_state="superseded")
+            .execution_options(synchronize_session=False)
+        )
         self._activity(
             conversation, "Conversation handed to the support team", "escalated", reason=reason
         )
@@ -78,6 +91,21 @@ class Lifecycle(ServiceBase):
             }
         )
         return conversation, escalation, True
+
+    def escalate_from_chat(self, conversation_id: str, reason: str) -> None:
+        """The customer asked for a person in the chat window (the bot may be down)."""
+        conversation = self.get(conversation_id)
+        if reason == "requested" and self.repo.latest_feedback_unhelpful(conversation):
+            reason = "negative_feedback"
+        last = self.repo.last_customer_message(conversation)
+        context = {
+            "source": "gateway",
+            "last_message": last.text if last else None,
+            "nlu_history": [],
+            "articles_tried": [],
+            "note": "the customer asked for a person from the chat window",
+        }
+        self.escalate(conversation.id, reason=reason, context=context)
 
     def claim(self, conversation_id: str, *, agent: Agent) -> Conversation:
         """Atomic: of two agents claiming at once, exactly one wins; the other gets Conflict."""
@@ -102,6 +130,9 @@ class Lifecycle(ServiceBase):
         if escalation is not None and escalation.claimed_at is None:
             escalation.claimed_at = now
             escalation.claimed_by = agent.id
+        elif escalation is not None and escalation.claimed_by != agent.id:
+            # Released by one agent, taken by another: a transfer (for analytics).
+            conversation.transferred_at = conversation.transferred_at or now
         self._activity(
             conversation, f"{agent.name} joined the conversation", "claimed", agent_id=agent.id
         )
@@ -123,8 +154,13 @@ class Lifecycle(ServiceBase):
         """Back to the queue (keeping its place), or straight to another agent."""
         self._require_owner(conversation, agent)
         if to_agent is not None:
+            now = datetime.now(UTC)
+            moved = to_agent.id != conversation.assigned_agent_id  # a transfer (analytics)
             self._compare_and_set(
-                conversation, assigned_agent_id=to_agent.id, assigned_at=datetime.now(UTC)
+                conversation,
+                assigned_agent_id=to_agent.id,
+                assigned_at=now,
+                transferred_at=conversation.transferred_at or (now if moved else None),
             )
             self._activity(
                 conversation,
@@ -146,7 +182,14 @@ class Lifecycle(ServiceBase):
             raise Conflict(f"conversation is {conversation.status}")
         if conversation.status == ASSIGNED:
             self._require_owner(conversation, agent)
-        self._close(conversation, RESOLVED, resolved_at=datetime.now(UTC))
+        now = datetime.now(UTC)
+        self._close(
+            conversation,
+            RESOLVED,
+            resolved_at=now,
+            resolved_by=agent.id,
+            first_resolved_at=conversation.first_resolved_at or now,
+        )
         self._activity(conversation, "Conversation resolved", "resolved", agent_id=agent.id)
         self._activity(conversation, CSAT_PROMPT, "csat_prompt")
 
@@ -171,9 +214,13 @@ class Lifecycle(ServiceBase):
         """
         if conversation.status != BOT:
             return False
+        now = datetime.now(UTC)
         try:
             self._compare_and_set(
-                conversation, status=RESOLVED_BY_BOT, resolved_at=datetime.now(UTC)
+                conversation,
+                status=RESOLVED_BY_BOT,
+                resolved_at=now,
+                first_resolved_at=conversation.first_resolved_at or now,
             )
         except Conflict:
             return False
@@ -193,7 +240,12 @@ class Lifecycle(ServiceBase):
         if conversation.status == RESOLVED:
             channel["resume_pending"] = True  # a person had it: Rasa is paused
         try:
-            self._compare_and_set(conversation, status=BOT, channel=channel)
+            self._compare_and_set(
+                conversation,
+                status=BOT,
+                channel=channel,
+                reopened_at=conversation.reopened_at or datetime.now(UTC),
+            )
             self._activity(conversation, "Conversation reopened", "reopened")
         except Conflict:
             pass  # a concurrent message reopened it already

@@ -35,6 +35,15 @@ class Live:
             "agent_name": agent.name if agent else None,
         }
 
+    def snapshot(self, conversation: Conversation, reply_ids: list[int]) -> dict[str, Any]:
+        """What a customer turn returns: the replies to show, the status, the handoff."""
+        replies = [self.repo.message(i) for i in reply_ids]
+        return {
+            "messages": [message_out(m) for m in replies if m is not None],
+            "status": conversation.status,
+            "handoff": self.handoff_info(conversation),
+        }
+
     def agents(self, event: dict[str, Any]) -> None:
         self.uow.emit(AGENTS, event)
 

@@ -63,7 +63,8 @@ def resume_key(secret: str, conversation_id: str, *, now: float | None = None) -
 
 def check_resume_key(secret: str, conversation_id: str, key: str) -> bool:
     expires_s, _, signature = key.partition(".")
-    if not expires_s.isdigit() or int(expires_s) < time.time():
+    # ASCII digits only: "²".isdigit() is true, and int("²") raises.
+    if not (expires_s.isascii() and expires_s.isdigit()) or int(expires_s) < time.time():
         return False
     payload = f"{conversation_id}:{expires_s}".encode()
     expected = hmac.new(secret.encode(), b"resume:" + payload, hashlib.sha256).digest()

@@ -98,6 +98,19 @@ class Conversation(HandoffBase):
     channel: Mapped[dict] = mapped_column(JSON, default=dict)
     csat_score: Mapped[int | None] = mapped_column(Integer, default=None)
     csat_comment: Mapped[str | None] = mapped_column(String(1000), default=None)
+    # Recorded for analytics (handoff/analytics): queued_at above stays set once escalated.
+    first_resolved_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )  # first end (resolved or resolved_by_bot), never changed after
+    reopened_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )  # first reopen after an end
+    resolved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None
+    )  # the agent who last resolved it
+    transferred_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )  # first time it passed from one agent to another
 
 
 class Message(HandoffBase):
@@ -116,12 +129,17 @@ class Message(HandoffBase):
     client_message_id: Mapped[str | None] = mapped_column(String(64), default=None)
     # The customer message a bot/system reply answers (idempotent replays return these).
     reply_to: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    # Customer messages to the bot: pending -> answered | failed (bot unreachable; retried
+    # by the client or the sweeper, handoff/pending.py) | superseded (a newer one came).
+    bot_state: Mapped[str | None] = mapped_column(String(10), default=None, index=True)
     agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), default=None
     )
     # articles, buttons, activity kind, suggestion provenance
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A bot answer's source article (data["articles"][0]), for analytics.
+    article_slug: Mapped[str | None] = mapped_column(String(80), default=None)
 
 
 class Escalation(HandoffBase):
@@ -143,6 +161,10 @@ class Escalation(HandoffBase):
         ForeignKey("agents.id", ondelete="SET NULL"), default=None
     )
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Recorded for analytics: the first public agent reply in this handoff, and the article
+    # of the bot answer it followed (if any).
+    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    article_slug: Mapped[str | None] = mapped_column(String(80), default=None)
 
 
 class Feedback(HandoffBase):
@@ -156,6 +178,7 @@ class Feedback(HandoffBase):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    article_slug: Mapped[str | None] = mapped_column(String(80), default=None)  # the answer's
 
 
 class SuggestionUse(HandoffBase):

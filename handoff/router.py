@@ -4,20 +4,20 @@ suggested answers; and the escalation endpoint the Rasa action server calls."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
     BackgroundTasks,
     HTTPException,
+    Query,
     Request,
     Response,
     status,
 )
-from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from handoff.conversations import REASONS, Conflict, ConversationService, NotFound, message_out
+from handoff.conversations import Conflict, ConversationService, NotFound, message_out
 from handoff.deps import (
     AgentOnDuty,
     ServiceAuth,
@@ -26,48 +26,14 @@ from handoff.deps import (
 )
 from handoff.inbox import customer_history
 from handoff.models import Agent, Conversation
+from handoff.openapi import errors
+from handoff.schemas import AgentMessageIn, EscalationIn, ReleaseIn, SuggestionRef
 from handoff.suggestions import suggest
 from handoff.views import summary
 
 logger = logging.getLogger("supportbot.handoff")
 router = APIRouter(tags=["handoff"])
-MAX_CONTEXT_ITEMS = 50
-
-
-# ---- schemas ------------------------------------------------------------------------------
-class EscalationIn(BaseModel):
-    """What the action server sends: the reason and what the bot understood."""
-
-    conversation_id: str = Field(max_length=64)
-    reason: Literal[REASONS]  # type: ignore[valid-type]
-    intent: str | None = None
-    topic_intent: str | None = None
-    last_message: str | None = Field(None, max_length=4000)
-    nlu_history: list[dict[str, Any]] = Field(default_factory=list)
-    articles_tried: list[dict[str, Any]] = Field(default_factory=list)
-    entities: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("nlu_history", "articles_tried")
-    @classmethod
-    def _keep_latest(cls, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        # Long conversations must still reach a person: keep the most recent context.
-        return items[-MAX_CONTEXT_ITEMS:]
-
-
-class SuggestionRef(BaseModel):
-    source: Literal["kb", "past_reply"]
-    ref: str = Field(max_length=120)
-    action: Literal["used", "edited", "ignored"]
-
-
-class AgentMessageIn(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
-    internal: bool = False
-    suggestion: SuggestionRef | None = None
-
-
-class ReleaseIn(BaseModel):
-    to_agent_id: int | None = Field(None, ge=1, le=2**63 - 1)
+MAX_PAGE = 500
 
 
 def _service(uow, request: Request) -> ConversationService:  # noqa: ANN001
@@ -82,7 +48,15 @@ def _load(service: ConversationService, conversation_id: str) -> Conversation:
 
 
 # ---- escalations (service token) ------------------------------------------------------------
-@router.post("/api/handoff/escalations", dependencies=[ServiceAuth])
+@router.post(
+    "/api/handoff/escalations",
+    dependencies=[ServiceAuth],
+    responses={
+        200: {"description": "Already waiting for a person: the open handoff"},
+        201: {"model": dict[str, Any], "description": "Queued for a person: a new handoff"},
+        **errors(401, 404, 422, e401="service token required"),
+    },
+)
 def create_escalation(
     body: EscalationIn, uow: UowDep, request: Request, response: Response
 ) -> dict[str, Any]:
@@ -108,27 +82,44 @@ def create_escalation(
 
 
 # ---- queue and conversations (agents) -----------------------------------------------------
-@router.get("/api/handoff/queue")
-def queue(agent: AgentOnDuty, uow: UowDep, request: Request) -> dict[str, Any]:
-    """Waiting conversations (priority, then longest wait) and the agent's own."""
+@router.get("/api/handoff/queue", responses=errors(401, 403, 422))
+def queue(
+    agent: AgentOnDuty,
+    uow: UowDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> dict[str, Any]:
+    """Waiting conversations (priority, then longest wait; the first ``limit``, with the
+    total) and the agent's own."""
     service = _service(uow, request)
     mine = uow.session.query(Conversation).filter(
         Conversation.status == "assigned", Conversation.assigned_agent_id == agent.id
     )
+    queued = service.queue.queued()
     return {
-        "queued": [summary(service, c) for c in service.queue.queued()],
-        "mine": [summary(service, c) for c in mine],
+        "queued": [summary(service, c) for c in queued[:limit]],
+        "queued_total": len(queued),
+        "mine": [summary(service, c) for c in mine.limit(MAX_PAGE)],
         "agents_online": service.queue.agents_online(),
     }
 
 
-@router.get("/api/handoff/conversations/{conversation_id}")
+@router.get("/api/handoff/conversations/{conversation_id}", responses=errors(401, 403, 404, 422))
 def conversation_detail(
-    conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
+    conversation_id: str,
+    agent: AgentOnDuty,
+    uow: UowDep,
+    request: Request,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1, description="messages after this id")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
 ) -> dict[str, Any]:
-    """Full transcript with internal notes, and what the bot understood."""
+    """Transcript with internal notes (a page at a time: ``has_more``, then ``after``), and
+    what the bot understood."""
     service = _service(uow, request)
     conversation = _load(service, conversation_id)
+    page = service.repo.transcript(
+        conversation, include_internal=True, after=after, limit=limit + 1
+    )
     escalation = service.repo.latest_escalation(conversation)
     return {
         **summary(service, conversation),
@@ -141,10 +132,8 @@ def conversation_detail(
             "context": escalation.context,
             "created_at": escalation.created_at.isoformat(),
         },
-        "messages": [
-            message_out(m, agent_view=True)
-            for m in service.repo.transcript(conversation, include_internal=True)
-        ],
+        "messages": [message_out(m, agent_view=True) for m in page[:limit]],
+        "has_more": len(page) > limit,
         "handoff": service.live.handoff_info(conversation),
         "customer_history": customer_history(uow.session, conversation),
     }
@@ -161,7 +150,9 @@ def _transition(request: Request, uow, conversation_id: str, fn) -> dict[str, An
     return summary(service, conversation)
 
 
-@router.post("/api/handoff/conversations/{conversation_id}/claim")
+@router.post(
+    "/api/handoff/conversations/{conversation_id}/claim", responses=errors(401, 403, 404, 409, 422)
+)
 def claim(
     conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
 ) -> dict[str, Any]:
@@ -176,7 +167,11 @@ def claim(
     return summary(service, conversation)
 
 
-@router.post("/api/handoff/conversations/{conversation_id}/messages", status_code=201)
+@router.post(
+    "/api/handoff/conversations/{conversation_id}/messages",
+    status_code=201,
+    responses=errors(401, 403, 404, 409, 422),
+)
 def agent_message(
     conversation_id: str,
     body: AgentMessageIn,
@@ -206,7 +201,10 @@ def agent_message(
     return message_out(message, agent_view=True)
 
 
-@router.post("/api/handoff/conversations/{conversation_id}/release")
+@router.post(
+    "/api/handoff/conversations/{conversation_id}/release",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def release(
     conversation_id: str,
     agent: AgentOnDuty,
@@ -225,7 +223,10 @@ def release(
     )
 
 
-@router.post("/api/handoff/conversations/{conversation_id}/resolve")
+@router.post(
+    "/api/handoff/conversations/{conversation_id}/resolve",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def resolve(
     conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
 ) -> dict[str, Any]:
@@ -233,7 +234,10 @@ def resolve(
     return _transition(request, uow, conversation_id, lambda s, c: s.resolve(c, agent=agent))
 
 
-@router.post("/api/handoff/conversations/{conversation_id}/return-to-bot")
+@router.post(
+    "/api/handoff/conversations/{conversation_id}/return-to-bot",
+    responses=errors(401, 403, 404, 409, 422),
+)
 async def return_to_bot(
     conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
 ) -> dict[str, Any]:
@@ -254,7 +258,9 @@ async def return_to_bot(
     return {**summary, "rasa_resumed": True}
 
 
-@router.get("/api/handoff/conversations/{conversation_id}/suggestions")
+@router.get(
+    "/api/handoff/conversations/{conversation_id}/suggestions", responses=errors(401, 403, 404, 422)
+)
 def suggestions(
     conversation_id: str, agent: AgentOnDuty, uow: UowDep, request: Request
 ) -> dict[str, Any]:
@@ -264,7 +270,11 @@ def suggestions(
     return suggest(uow.session, app_state(request), conversation)
 
 
-@router.post("/api/handoff/conversations/{conversation_id}/suggestions/feedback", status_code=204)
+@router.post(
+    "/api/handoff/conversations/{conversation_id}/suggestions/feedback",
+    status_code=204,
+    responses=errors(401, 403, 404, 422),
+)
 def suggestion_feedback(
     conversation_id: str, body: SuggestionRef, agent: AgentOnDuty, uow: UowDep, request: Request
 ) -> None:

@@ -16,6 +16,7 @@ from handoff.agents import AgentError, AgentService
 from handoff.deps import AdminOnly, AgentOnDuty, UowDep, app_state
 from handoff.events import AGENTS
 from handoff.models import Agent
+from handoff.openapi import errors
 from handoff.uow import UnitOfWork
 
 router = APIRouter(tags=["team admin"])
@@ -83,14 +84,19 @@ def _revoked(uow: UnitOfWork, agent: Agent) -> None:
     uow.emit(AGENTS, {"type": "agent.revoked", "agent_id": agent.id})
 
 
-@router.get("/api/admin/agents", response_model=list[AccountOut])
+@router.get("/api/admin/agents", response_model=list[AccountOut], responses=errors(401, 403, 422))
 def list_accounts(admin: AdminOnly, uow: UowDep, request: Request) -> list[AccountOut]:
     """Every account with its role and whether it is active and online."""
     window = app_state(request).handoff.agent_online_window_s
     return [_out(a, window) for a in AgentService(uow.session).list()]
 
 
-@router.post("/api/admin/agents", response_model=AccountOut, status_code=201)
+@router.post(
+    "/api/admin/agents",
+    response_model=AccountOut,
+    status_code=201,
+    responses=errors(401, 403, 409, 422, e409="an account with this email exists already"),
+)
 def create_account(
     body: AccountCreate, admin: AdminOnly, uow: UowDep, request: Request
 ) -> AccountOut:
@@ -105,7 +111,11 @@ def create_account(
     return _out(agent, app_state(request).handoff.agent_online_window_s)
 
 
-@router.patch("/api/admin/agents/{agent_id}", response_model=AccountOut)
+@router.patch(
+    "/api/admin/agents/{agent_id}",
+    response_model=AccountOut,
+    responses=errors(401, 403, 404, 409, 422, e409="at least one active admin must remain"),
+)
 def update_account(
     agent_id: int, body: AccountUpdate, admin: AdminOnly, uow: UowDep, request: Request
 ) -> AccountOut:
@@ -128,7 +138,9 @@ def update_account(
     return _out(agent, app_state(request).handoff.agent_online_window_s)
 
 
-@router.post("/api/admin/agents/{agent_id}/password", status_code=204)
+@router.post(
+    "/api/admin/agents/{agent_id}/password", status_code=204, responses=errors(401, 403, 404, 422)
+)
 def reset_password(agent_id: int, body: PasswordIn, admin: AdminOnly, uow: UowDep) -> None:
     """Sets a new password; the account's sessions end."""
     agents = AgentService(uow.session)
@@ -140,7 +152,7 @@ def reset_password(agent_id: int, body: PasswordIn, admin: AdminOnly, uow: UowDe
     _revoked(uow, agent)
 
 
-@router.get("/api/handoff/agents")
+@router.get("/api/handoff/agents", responses=errors(401, 403, 422))
 def colleagues(agent: AgentOnDuty, uow: UowDep, request: Request) -> list[dict]:
     """Active agents (for reassigning a conversation), online first."""
     window = app_state(request).handoff.agent_online_window_s

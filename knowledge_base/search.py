@@ -51,10 +51,11 @@ def clean_query(query: str) -> str:
     """Validates and normalises a customer query; raises QueryError with a clear message."""
     if not isinstance(query, str):
         raise QueryError("query must be text")
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in query):
-        raise QueryError("query contains control characters")
-    if "\ufffd" in query:  # what undecodable bytes become on the way in
-        raise QueryError("query is not valid UTF-8 text")
+    # Whatever the chat accepts is searched (a refusal here would look like an outage to
+    # the bot): control characters and undecodable bytes (U+FFFD) count as spaces.
+    query = "".join(
+        " " if c == "\ufffd" or unicodedata.category(c) == "Cc" else c for c in query
+    )
     query = unicodedata.normalize("NFKC", query).strip()
     if not query:
         raise QueryError("query is empty")

@@ -6,7 +6,7 @@ Callers own the transaction: the API's request session, or ``unit_of_work`` in t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -41,6 +41,11 @@ class ArticleView:
     published_at: datetime | None
     updated_at: datetime
     author: str
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands stored UTC times back without their offset.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _article_of(slug: str, rev: RevisionRow) -> Article:
@@ -167,7 +172,7 @@ class ArticleService:
                 details={
                     "latest_revision": latest.number,
                     "author": latest.author,
-                    "created_at": latest.created_at.isoformat(),
+                    "created_at": _utc(latest.created_at).isoformat(),
                     "note": latest.note,
                     "changes": revision_diff(base, latest) if base is not None else None,
                 },

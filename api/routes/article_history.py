@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -12,13 +11,16 @@ from starlette.concurrency import run_in_threadpool
 from api.db import unit_of_work
 from api.deps import EditorDep, SessionDep, StateDep
 from api.kb_sync import sync_index
-from api.routes.articles import ArticleRead, _errors, _read
+from api.routes.articles import ArticleRead, UtcDateTime, _errors, _read
+from handoff.openapi import errors
 from knowledge_base.articles import MAX_BODY_CHARS
 from knowledge_base.diff import revision_diff
 from knowledge_base.render import render_markdown
 from knowledge_base.store import ArticleNotFound, ArticleService
 
-router = APIRouter(prefix="/api/kb", tags=["knowledge base editor"])
+router = APIRouter(
+    prefix="/api/kb", tags=["knowledge base editor"], responses=errors(401, 403, 422)
+)
 
 
 class RevisionContent(BaseModel):
@@ -31,7 +33,7 @@ class RevisionContent(BaseModel):
     questions: list[str]
     author: str
     note: str
-    created_at: datetime
+    created_at: UtcDateTime
     html: str
 
 
@@ -43,7 +45,9 @@ def _not_found(exc: ArticleNotFound) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
 
 
-@router.get("/articles/{slug}/revisions/{number}", response_model=RevisionContent)
+@router.get(
+    "/articles/{slug}/revisions/{number}", response_model=RevisionContent, responses=errors(404)
+)
 def get_revision(slug: str, number: int, session: SessionDep, _: EditorDep) -> RevisionContent:
     """One revision's full content, as it was saved."""
     try:
@@ -65,7 +69,7 @@ def get_revision(slug: str, number: int, session: SessionDep, _: EditorDep) -> R
     )
 
 
-@router.get("/articles/{slug}/diff")
+@router.get("/articles/{slug}/diff", responses=errors(404))
 def diff_revisions(
     slug: str,
     session: SessionDep,
@@ -83,7 +87,11 @@ def diff_revisions(
     return {"from": from_rev, "to": to_rev, **revision_diff(old, new)}
 
 
-@router.post("/articles/{slug}/revisions/{number}/restore", response_model=ArticleRead)
+@router.post(
+    "/articles/{slug}/revisions/{number}/restore",
+    response_model=ArticleRead,
+    responses=errors(404, 409),
+)
 def restore_revision(slug: str, number: int, session: SessionDep, editor: EditorDep) -> ArticleRead:
     """Saves revision ``number``'s content as the newest revision (publish to go live)."""
     try:
@@ -94,7 +102,7 @@ def restore_revision(slug: str, number: int, session: SessionDep, editor: Editor
         raise _errors(exc) from exc
 
 
-@router.post("/articles/{slug}/unpublish", response_model=ArticleRead)
+@router.post("/articles/{slug}/unpublish", response_model=ArticleRead, responses=errors(404))
 async def unpublish_article(slug: str, state: StateDep, editor: EditorDep) -> ArticleRead:
     """Takes the article out of the help center and search; it stays as a draft."""
 

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from api.db import unit_of_work
 from api.deps import EditorDep, SessionDep, StateDep
 from api.kb_sync import sync_index
+from handoff.openapi import errors
 from knowledge_base.articles import MAX_BODY_CHARS, MAX_QUESTIONS, ArticleError, make_article
 from knowledge_base.render import render_markdown
 from knowledge_base.store import ArticleConflict, ArticleNotFound, ArticleService, ArticleView
 
-router = APIRouter(prefix="/api/kb/articles", tags=["knowledge base editor"])
+router = APIRouter(
+    prefix="/api/kb/articles", tags=["knowledge base editor"], responses=errors(401, 403, 422)
+)
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands stored UTC times back without their offset; RFC 3339 (the schema's
+    ``date-time``) and JavaScript's ``Date`` need it."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 # ArticleBase: fields an editor writes. ArticleCreate: POST body. ArticleUpdate: PUT body
@@ -54,8 +67,8 @@ class ArticleRead(ArticleBase):
     revision: int
     status: str
     published_revision: int | None
-    published_at: datetime | None
-    updated_at: datetime
+    published_at: UtcDateTime | None
+    updated_at: UtcDateTime
     author: str
     url: str
     html: str  # sanitised preview
@@ -66,7 +79,7 @@ class RevisionRead(BaseModel):
     title: str
     author: str
     note: str
-    created_at: datetime
+    created_at: UtcDateTime
     published: bool
 
 
@@ -114,7 +127,12 @@ def list_articles(session: SessionDep, _: EditorDep) -> list[ArticleRead]:
     return [_read(v) for v in ArticleService(session).list()]
 
 
-@router.post("", response_model=ArticleRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=ArticleRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(409, e409="an article with this slug exists already"),
+)
 def create_article(body: ArticleCreate, session: SessionDep, editor: EditorDep) -> ArticleRead:
     """Creates a draft; publish it to make it searchable."""
     try:
@@ -125,7 +143,7 @@ def create_article(body: ArticleCreate, session: SessionDep, editor: EditorDep) 
         raise _errors(exc) from exc
 
 
-@router.get("/{slug}", response_model=ArticleRead)
+@router.get("/{slug}", response_model=ArticleRead, responses=errors(404))
 def get_article(slug: str, session: SessionDep, _: EditorDep) -> ArticleRead:
     """The latest revision, its state and a sanitised HTML preview."""
     try:
@@ -137,7 +155,7 @@ def get_article(slug: str, session: SessionDep, _: EditorDep) -> ArticleRead:
 @router.put(
     "/{slug}",
     response_model=ArticleRead,
-    responses={409: {"description": "stale edit: ``conflict`` says who changed what since"}},
+    responses=errors(404, 409, e409="stale edit: ``conflict`` says who changed what since"),
 )
 def update_article(
     slug: str, body: ArticleUpdate, session: SessionDep, editor: EditorDep
@@ -165,7 +183,7 @@ def update_article(
         raise _errors(exc) from exc
 
 
-@router.get("/{slug}/revisions", response_model=list[RevisionRead])
+@router.get("/{slug}/revisions", response_model=list[RevisionRead], responses=errors(404))
 def list_revisions(slug: str, session: SessionDep, _: EditorDep) -> list[RevisionRead]:
     """Revision history, newest first, with author and time."""
     service = ArticleService(session)
@@ -188,7 +206,7 @@ def list_revisions(slug: str, session: SessionDep, _: EditorDep) -> list[Revisio
     ]
 
 
-@router.post("/{slug}/publish", response_model=PublishRead)
+@router.post("/{slug}/publish", response_model=PublishRead, responses=errors(404))
 async def publish_article(slug: str, state: StateDep, editor: EditorDep) -> PublishRead:
     """Publishes the latest revision and re-embeds this article only; search sees it at once."""
 
@@ -207,7 +225,7 @@ async def publish_article(slug: str, state: StateDep, editor: EditorDep) -> Publ
     return PublishRead(article=article, embedded_passages=embedded)
 
 
-@router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
 async def delete_article(slug: str, state: StateDep, editor: EditorDep) -> Response:
     """Removes the article from the help center and from search (history is kept)."""
 

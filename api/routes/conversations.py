@@ -4,6 +4,7 @@ updates, feedback and ratings. Customers authenticate with their conversation's 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -12,12 +13,13 @@ from fastapi import (
     APIRouter,
     Header,
     HTTPException,
+    Query,
     Request,
     WebSocket,
     status,
 )
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import StateDep
@@ -29,12 +31,20 @@ from handoff.events import conversation_channel, stream
 from handoff.identity import verify as verify_identity
 from handoff.mailer import check_resume_key
 from handoff.models import BOT, SYSTEM
+from handoff.openapi import errors
 from handoff.ports import RateLimited
 from handoff.uow import unit_of_work
 
 logger = logging.getLogger("supportbot.gateway")
 router = APIRouter(prefix="/api/conversations", tags=["customer chat"])
 WS_AUTH_TIMEOUT_S = 10.0
+
+# Each of these adds a transcript line and a live event to every agent console: counted
+# per conversation, after its token is checked (a stranger cannot use up the budget).
+FEEDBACK_PER_MINUTE = 20
+CSAT_PER_MINUTE = 5
+EMAIL_PER_MINUTE = 5
+MAX_PAGE = 500
 
 UNHELPFUL = (
     "Sorry that didn't help. Would you like to talk to a person? They'll see this conversation."
@@ -50,11 +60,33 @@ class UserIn(BaseModel):
     email: EmailStr | None = None
 
 
+MAX_METADATA_BYTES = 2048  # as JSON; stored once, sent to Rasa with every message
+MAX_METADATA_DEPTH = 3  # {"page": {"utm": {"source": "x"}}} at most
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
 class ConversationCreate(BaseModel):
     # Channel info from the widget (page URL, locale); stored, forwarded to Rasa as metadata.
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=20)
     # Ignored unless SUPPORTBOT_IDENTITY_SECRET is set and the hash verifies.
     user: UserIn | None = None
+
+    @field_validator("metadata")
+    @classmethod
+    def _small_and_flat(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(metadata, ensure_ascii=False).encode())
+        if size > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata is {size} bytes as JSON; at most {MAX_METADATA_BYTES}")
+        if _depth(metadata) > MAX_METADATA_DEPTH:
+            raise ValueError(f"metadata nests deeper than {MAX_METADATA_DEPTH} levels")
+        return metadata
 
 
 class ConversationCreated(BaseModel):
@@ -98,7 +130,7 @@ def _rate(state, key: str, limit: int, window_s: float = 60.0) -> None:  # noqa:
     if not allowed:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many messages; please wait a moment",
+            "too many requests; please wait a moment",
             headers={"Retry-After": str(max(1, round(retry)))},
         )
 
@@ -125,7 +157,12 @@ def _auth(state, conversation_id: str, token: str | None) -> None:  # noqa: ANN0
         pass
 
 
-@router.post("", response_model=ConversationCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=ConversationCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(422, 429),
+)
 def create_conversation(
     body: ConversationCreate, request: Request, state: StateDep
 ) -> ConversationCreated:
@@ -148,7 +185,7 @@ def create_conversation(
     )
 
 
-@router.post("/{conversation_id}/messages")
+@router.post("/{conversation_id}/messages", responses=errors(401, 413, 422, 429))
 async def send_message(
     conversation_id: str,
     body: MessageIn,
@@ -182,7 +219,7 @@ async def send_message(
     return JSONResponse(snapshot)
 
 
-@router.post("/{conversation_id}/handoff")
+@router.post("/{conversation_id}/handoff", responses=errors(401, 422))
 async def request_person(
     conversation_id: str, state: StateDep, authorization: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
@@ -200,7 +237,11 @@ class ResumeIn(BaseModel):
     key: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/{conversation_id}/resume", response_model=ConversationCreated)
+@router.post(
+    "/{conversation_id}/resume",
+    response_model=ConversationCreated,
+    responses=errors(403, 404, 422, 429),
+)
 def resume_from_email(
     conversation_id: str, body: ResumeIn, request: Request, state: StateDep
 ) -> ConversationCreated:
@@ -220,22 +261,29 @@ def resume_from_email(
     return ConversationCreated(conversation_id=conversation_id, token=token, identified=identified)
 
 
-@router.get("/{conversation_id}")
+@router.get("/{conversation_id}", responses=errors(401, 422))
 def get_conversation(
-    conversation_id: str, state: StateDep, authorization: Annotated[str | None, Header()] = None
+    conversation_id: str,
+    state: StateDep,
+    authorization: Annotated[str | None, Header()] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="messages after this id")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
 ) -> dict[str, Any]:
-    """Status and the full transcript the customer can see."""
+    """Status and the transcript the customer can see, oldest first, a page at a time
+    (``has_more``: ask again with ``after`` = the last message's id)."""
     with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
+        page = service.repo.transcript(conversation, after=after, limit=limit + 1)
         return {
             "conversation_id": conversation.id,
             "status": conversation.status,
             "handoff": service.live.handoff_info(conversation),
             "csat_score": conversation.csat_score,
-            "messages": [message_out(m) for m in service.repo.transcript(conversation)],
+            "messages": [message_out(m) for m in page[:limit]],
+            "has_more": len(page) > limit,
         }
 
 
-@router.post("/{conversation_id}/feedback")
+@router.post("/{conversation_id}/feedback", responses=errors(401, 404, 422, 429))
 async def feedback(
     conversation_id: str,
     body: FeedbackIn,
@@ -246,6 +294,7 @@ async def feedback(
 
     def record() -> tuple[list[dict[str, Any]], bool]:
         with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
+            _rate(state, f"feedback:{conversation_id}", FEEDBACK_PER_MINUTE)
             try:
                 service.feedback(conversation, message_id=body.message_id, helpful=body.helpful)
             except NotFound as exc:
@@ -272,7 +321,11 @@ async def feedback(
     return {"messages": messages}
 
 
-@router.post("/{conversation_id}/csat", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/{conversation_id}/csat",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 409, 422, 429),
+)
 def csat(
     conversation_id: str,
     body: CsatIn,
@@ -281,13 +334,18 @@ def csat(
 ) -> None:
     """Rates a resolved conversation 1-5."""
     with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
+        _rate(state, f"csat:{conversation_id}", CSAT_PER_MINUTE)
         try:
             service.csat(conversation, score=body.score, comment=body.comment)
         except Conflict as exc:
             raise HTTPException(409, str(exc)) from exc
 
 
-@router.post("/{conversation_id}/email", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/{conversation_id}/email",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 422, 429),
+)
 def leave_email(
     conversation_id: str,
     body: EmailIn,
@@ -296,6 +354,7 @@ def leave_email(
 ) -> None:
     """When nobody is online: where the team should reply."""
     with _customer(state, conversation_id, bearer(authorization)) as (service, conversation):
+        _rate(state, f"email:{conversation_id}", EMAIL_PER_MINUTE)
         service.leave_email(conversation, email=str(body.email))
 
 

@@ -23,7 +23,10 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={503: {"description": "Not ready: the checks say which dependency is down"}},
+)
 async def readyz(state: StateDep) -> JSONResponse:
     """Readiness: database reachable, search index loaded, Rasa server answering."""
     checks: dict[str, dict] = {}

@@ -50,7 +50,16 @@ def help_index(session: SessionDep) -> HTMLResponse:
     return _page("Help Center", "".join(parts))
 
 
-@router.get("/help/{slug}", response_class=HTMLResponse)
+@router.get(
+    "/help/{slug}",
+    response_class=HTMLResponse,
+    responses={
+        404: {
+            "description": "No published article with this slug (an HTML page)",
+            "content": {"text/html": {}},
+        }
+    },
+)
 def help_article(slug: str, session: SessionDep) -> HTMLResponse:
     """One published article, rendered from sanitised Markdown."""
     article = ArticleService(session).published_one(slug=slug)

@@ -7,9 +7,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SearchDep, StateDep
+from handoff.openapi import errors
 from knowledge_base.search import MAX_EXCLUDE, MAX_K, QueryError
 
-router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
+router = APIRouter(prefix="/api/kb", tags=["knowledge base"], responses=errors(422))
 
 
 class SearchResultOut(BaseModel):

@@ -26,8 +26,14 @@ PAGES = {
     "/agent": ("Agent console", ("agent", "admin"), "staff/console.html"),
     "/editor": ("Knowledge base", ("editor", "admin"), "staff/editor.html"),
     "/admin": ("Team", ("admin",), "staff/admin.html"),
+    "/analytics": ("Analytics", ("agent", "admin"), "staff/analytics.html"),
 }
-NAV = [("/agent", "Console"), ("/editor", "Knowledge base"), ("/admin", "Team")]
+NAV = [
+    ("/agent", "Console"),
+    ("/editor", "Knowledge base"),
+    ("/analytics", "Analytics"),
+    ("/admin", "Team"),
+]
 
 
 def _signed_in(state, token: str | None) -> Agent | None:  # noqa: ANN001
@@ -92,6 +98,11 @@ def editor(request: Request, state: StateDep, session: Session = None) -> HTMLRe
 @router.get("/admin", response_class=HTMLResponse)
 def admin(request: Request, state: StateDep, session: Session = None) -> HTMLResponse:
     return _page(request, state, "/admin", session)
+
+
+@router.get("/analytics", response_class=HTMLResponse)
+def analytics(request: Request, state: StateDep, session: Session = None) -> HTMLResponse:
+    return _page(request, state, "/analytics", session)
 
 
 @router.post("/login", response_class=HTMLResponse)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
@@ -14,11 +14,14 @@ from api.deps import EditorDep, StateDep
 from api.kb_sync import sync_index
 from api.routes.articles import ArticleRead, _errors, _read
 from handoff import unanswered
+from handoff.openapi import errors
 from knowledge_base.articles import MAX_QUESTION_CHARS, ArticleError, make_article
 from knowledge_base.search import QueryError
 from knowledge_base.store import ArticleConflict, ArticleNotFound, ArticleService
 
-router = APIRouter(prefix="/api/kb/unanswered", tags=["knowledge base editor"])
+router = APIRouter(
+    prefix="/api/kb/unanswered", tags=["knowledge base editor"], responses=errors(401, 403, 422)
+)
 
 DRAFT_BODY = (
     "## Answer\n\n"
@@ -27,8 +30,12 @@ DRAFT_BODY = (
 )
 
 
+# Message ids are 64-bit database integers: a larger number is a 422, not a database error.
+MessageId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class Questions(BaseModel):
-    message_ids: list[int] = Field(min_length=1, max_length=500)
+    message_ids: list[MessageId] = Field(min_length=1, max_length=500)
 
 
 class AttachIn(Questions):
@@ -92,7 +99,7 @@ def list_groups(
     return build()  # a sync route: FastAPI runs it in the thread pool
 
 
-@router.post("/attach")
+@router.post("/attach", responses=errors(404, 409))
 async def attach(body: AttachIn, state: StateDep, editor: EditorDep) -> dict[str, Any]:
     """Adds the questions to an article; a published article is republished so search
     finds it for them at once (an article with unpublished edits keeps them as a draft)."""
@@ -131,7 +138,7 @@ async def attach(body: AttachIn, state: StateDep, editor: EditorDep) -> dict[str
         raise _errors(exc) from exc
 
 
-@router.post("/draft", response_model=ArticleRead, status_code=201)
+@router.post("/draft", response_model=ArticleRead, status_code=201, responses=errors(409))
 def draft(body: DraftIn, state: StateDep, editor: EditorDep) -> ArticleRead:
     """Starts a new draft article that answers these questions."""
     with unit_of_work(state.sessions) as session:

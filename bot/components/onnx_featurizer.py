@@ -51,7 +51,12 @@ class _OnnxEncoder:
         self.tokenizer.enable_truncation(int(manifest["max_seq_length"]))
         self.tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = int(os.environ.get("SUPPORTBOT_ONNX_THREADS", "0"))
+        # One thread that sleeps when idle (as the app's encoder): the processes of the stack
+        # share the cores, and ONNX Runtime's default (a thread per core, spin-waiting) costs
+        # CPU per turn for no latency gain on one short message.
+        options.intra_op_num_threads = int(os.environ.get("SUPPORTBOT_ONNX_THREADS", "1"))
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
@@ -149,30 +154,33 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
+        """At inference: the message and, for a long message, each of its clauses
+        (sentences.py), embedded in one batch."""
         messages_with_text = [m for m in messages if m.get(TEXT)]
-        self._featurize(messages_with_text)
-        self._featurize_clauses(messages_with_text)
-        return messages
-
-    def _featurize_clauses(self, messages: list[Message]) -> None:
-        """At inference only: one embedding per clause of a long message (sentences.py)."""
-        split = [(m, clauses(m.get(TEXT))) for m in messages]
-        texts = [c for _, parts in split for c in parts]
+        split = [(m, clauses(m.get(TEXT))) for m in messages_with_text]
+        texts = [m.get(TEXT) for m in messages_with_text]
+        texts += [c for _, parts in split for c in parts]
         if not texts:
-            return
+            return messages
         vectors = iter(self._encoder.encode(texts))
+        for message in messages_with_text:
+            self._add(message, next(vectors))
         for message, parts in split:
             if parts:
                 message.set(PARTS, [{"text": p, "dense": next(vectors)} for p in parts])
+        return messages
 
     def _featurize(self, messages: list[Message]) -> None:
         if not messages:
             return
         vectors = self._encoder.encode([m.get(TEXT) for m in messages])
         for message, vector in zip(messages, vectors):
-            self.add_features_to_message(
-                sequence=None, sentence=vector.reshape(1, -1), attribute=TEXT, message=message
-            )
+            self._add(message, vector)
+
+    def _add(self, message: Message, vector: np.ndarray) -> None:
+        self.add_features_to_message(
+            sequence=None, sentence=vector.reshape(1, -1), attribute=TEXT, message=message
+        )
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:

@@ -47,8 +47,8 @@ class FakeRasa:
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return httpx.Response(401, json={"error": "missing or invalid app token"})
         text = body["message"]
-        if text == "/session_start":
-            return httpx.Response(200, json=[])
+        if text == "/session_start" or "action server down" in text:
+            return httpx.Response(200, json=[])  # Rasa says nothing when an action fails
         if text.startswith("thanks"):  # the turn policy ends a conversation it handled
             return httpx.Response(
                 200,
