@@ -239,6 +239,8 @@ class ChatService:
                 # Rasa answered nothing and kept the conversation: an action failed there
                 # (the action server down). Not an answer: told once, retried like an outage.
                 outcome = pending.FAILED
+                if message is not None:
+                    pending.count_silent_answer(message)
                 if not stored.reply_ids:
                     outgoing, sender = [BOT_DOWN_NOTICE], SYSTEM
             if outcome and message is not None and message.bot_state == pending.PENDING:

@@ -200,6 +200,9 @@ class Lifecycle(ServiceBase):
         if conversation.status == ASSIGNED:
             self._require_owner(conversation, agent)
         self._close(conversation, BOT)
+        # A fresh bot session after a person: Rasa paused in its handoff action and would
+        # otherwise only listen to the next message (what happened before is the person's).
+        conversation.channel = {**conversation.channel, "session_restart": True}
         self._activity(
             conversation,
             "The assistant is back in the conversation",

@@ -31,9 +31,10 @@ PENDING, ANSWERED, FAILED, SUPERSEDED = "pending", "answered", "failed", "supers
 # A pending message younger than this may still be in flight (the bot has a 10 s timeout).
 IN_FLIGHT = timedelta(seconds=30)
 # Older unanswered messages are not answered any more (the customer has gone), nor one the
-# bot was asked about this many times (each ask is a turn in Rasa's tracker).
+# bot answered with nothing this many times (each such ask is a turn in Rasa's tracker;
+# asks that could not reach Rasa do not count).
 GIVE_UP_AFTER = timedelta(hours=24)
-MAX_ASKS = 5
+MAX_SILENT_ANSWERS = 5
 
 
 @dataclass(frozen=True)
@@ -82,18 +83,19 @@ def mark_asking(session: Session, message: Message) -> None:
         .values(bot_state=SUPERSEDED)
     )
     message.bot_state = PENDING
+    message.data = {**(message.data or {}), "bot_asked_at": datetime.now(UTC).isoformat()}
+
+
+def count_silent_answer(message: Message) -> None:
+    """Rasa answered, with nothing: an action failed there."""
     data = message.data or {}
-    message.data = {
-        **data,
-        "bot_asked_at": datetime.now(UTC).isoformat(),
-        "bot_asks": int(data.get("bot_asks", 0)) + 1,
-    }
+    message.data = {**data, "bot_silent": int(data.get("bot_silent", 0)) + 1}
 
 
 def due(message: Message, now: datetime | None = None) -> bool:
     """Whether ``message`` waits for the bot and nobody is asking it right now."""
     now = now or datetime.now(UTC)
-    if int((message.data or {}).get("bot_asks", 0)) >= MAX_ASKS:
+    if int((message.data or {}).get("bot_silent", 0)) >= MAX_SILENT_ANSWERS:
         return False  # given up: the customer was told and can ask for a person
     if message.bot_state == FAILED:
         return True

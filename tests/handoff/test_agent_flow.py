@@ -198,6 +198,8 @@ def test_return_to_bot_resumes_rasa_and_the_bot_answers_again(handoff):
     resume = [c for c in handoff.rasa.calls if c["path"] == f"/conversations/{cid}/tracker/events"]
     assert resume and resume[-1]["body"] == [{"event": "resume"}]
     assert chat(handoff, cid, auth, "hello again")["messages"][0]["text"] == "echo: hello again"
+    # A fresh bot session first: Rasa paused inside its handoff action would only listen.
+    assert handoff.rasa.texts_sent()[-2:] == ["/session_start", "hello again"]
 
 
 def test_return_to_bot_commits_before_calling_rasa(handoff):
