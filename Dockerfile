@@ -38,10 +38,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     TRANSFORMERS_OFFLINE=1 \
     SUPPORTBOT_VAR_DIR=/data \
     SUPPORTBOT_KB_DIR=/app/knowledge_base/articles \
-    SUPPORTBOT_ENVIRONMENT=production
+    SUPPORTBOT_ENVIRONMENT=production \
+    SUPPORTBOT_EMBEDDER_ONNX_DIR=/opt/embedder-onnx
 RUN useradd --create-home --uid 10001 --user-group supportbot \
  && install -d -o supportbot -g supportbot /data
 COPY --from=app-build /opt/venv /opt/venv
+# The app embeds questions with the ONNX export (knowledge_base/onnx_embedder.py).
+COPY --from=app-build /opt/embedder-onnx /opt/embedder-onnx
 WORKDIR /app
 # Source stays root-owned (read-only for the app user); /data holds the database (SQLite
 # default), the search index (built on first start) and other run state.
