@@ -266,8 +266,12 @@ def report(result: dict, floor_: dict) -> str:
     return "\n".join(
         [
             "# bench-chat: reply time against the compute floor"
-            + (f" ({result['processes']} app workers + {result['processes']} Rasa servers,"
-               " PostgreSQL + Redis)" if result.get("processes", 1) > 1 else " (1 + 1, SQLite)"),
+            + (
+                f" ({result['processes']} app workers + {result['processes']} Rasa servers,"
+                " PostgreSQL + Redis)"
+                if result.get("processes", 1) > 1
+                else " (1 + 1, SQLite)"
+            ),
             "",
             f"Floor per message (in-process, medians): Rasa parse {floor_['parse_ms']} ms + "
             f"app search (embed + index) {floor_['search_ms']} ms = **{floor_['floor_ms']} ms**"

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import httpx
 
+from bench.stack import prepare, stack_env
 from tests.e2e.services import (
     APP_PYTHON,
-    RASA_BIN,
     RASA_TOKEN,
     ROOT,
-    base_env,
     free_port,
     write_endpoints,
 )
@@ -173,21 +172,10 @@ class Stack:
 def make_stack(work: Path, **settings: str) -> Stack:
     """The three processes as bench/stack.py starts them (fresh database under ``work``),
     not started yet."""
-    if not RASA_BIN.exists() or not any((ROOT / "models").glob("*.tar.gz")):
-        raise SystemExit("the benchmark needs the Rasa environment and a model: run `make train`")
-    var = work / "var"
-    var.mkdir(parents=True, exist_ok=True)
+    var = prepare(work)
     app_port, actions_port, rasa_port = free_port(), free_port(), free_port()
     app_url, rasa_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{rasa_port}"
-    env = base_env(
-        SUPPORTBOT_VAR_DIR=str(var),
-        SUPPORTBOT_APP_URL=app_url,
-        SUPPORTBOT_RASA_URL=rasa_url,
-        SUPPORTBOT_PUBLIC_BASE_URL=app_url,
-        SUPPORTBOT_SERVICE_TOKEN="bench-service-token",
-        SUPPORTBOT_HANDOFF_BUSINESS_HOURS="mon-sun 00:00-24:00",
-        **settings,
-    )
+    env = stack_env(var, app_url, rasa_url, **settings)
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
     token = env.get("SUPPORTBOT_RASA_TOKEN", RASA_TOKEN)
     processes = {

@@ -48,27 +48,43 @@ class Stack:
         return {"Authorization": f"Bearer {token}"}
 
 
-@contextmanager
-def running_stack(work: Path, **settings: str) -> Iterator[Stack]:
-    """Rasa, actions and app on free ports, with a fresh database under ``work``."""
+# A load generator is one client address: the per-address limits would throttle it.
+UNLIMITED = {
+    "SUPPORTBOT_HANDOFF_RATE_PER_CONVERSATION": "100000",
+    "SUPPORTBOT_HANDOFF_RATE_PER_IP": "100000",
+    "SUPPORTBOT_HANDOFF_CONVERSATIONS_PER_IP_PER_HOUR": "100000",
+}
+
+
+def prepare(work: Path) -> Path:
+    """The run's var directory, after checking the Rasa environment and a model exist."""
     if not RASA_BIN.exists() or not any((ROOT / "models").glob("*.tar.gz")):
         raise SystemExit("the benchmark needs the Rasa environment and a model: run `make train`")
     var = work / "var"
     var.mkdir(parents=True, exist_ok=True)
-    app_port, actions_port, rasa_port = free_port(), free_port(), free_port()
-    app_url, rasa_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{rasa_port}"
-    env = base_env(
+    return var
+
+
+def stack_env(var: Path, app_url: str, rasa_url: str, **settings: str) -> dict[str, str]:
+    """The environment every process of a benchmark stack gets."""
+    return base_env(
         SUPPORTBOT_VAR_DIR=str(var),
         SUPPORTBOT_APP_URL=app_url,
         SUPPORTBOT_RASA_URL=rasa_url,
         SUPPORTBOT_PUBLIC_BASE_URL=app_url,
         SUPPORTBOT_SERVICE_TOKEN="bench-service-token",
         SUPPORTBOT_HANDOFF_BUSINESS_HOURS="mon-sun 00:00-24:00",
-        SUPPORTBOT_HANDOFF_RATE_PER_CONVERSATION="100000",
-        SUPPORTBOT_HANDOFF_RATE_PER_IP="100000",
-        SUPPORTBOT_HANDOFF_CONVERSATIONS_PER_IP_PER_HOUR="100000",
         **settings,
     )
+
+
+@contextmanager
+def running_stack(work: Path, **settings: str) -> Iterator[Stack]:
+    """Rasa, actions and app on free ports, with a fresh database under ``work``."""
+    var = prepare(work)
+    app_port, actions_port, rasa_port = free_port(), free_port(), free_port()
+    app_url, rasa_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{rasa_port}"
+    env = stack_env(var, app_url, rasa_url, **{**UNLIMITED, **settings})
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, var / "rasa-tracker.db")
     with ExitStack() as stack:
         pids = {

@@ -6,7 +6,14 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
 from handoff.agents import AgentService
-from handoff.deps import SESSION_COOKIE, CurrentAgent, UowDep, app_state, bearer
+from handoff.deps import (
+    SESSION_COOKIE,
+    CurrentAgent,
+    UowDep,
+    app_state,
+    bearer,
+    set_session_cookie,
+)
 from handoff.models import Agent
 from handoff.openapi import errors
 
@@ -58,14 +65,7 @@ def login(body: LoginIn, uow: UowDep, request: Request, response: Response) -> L
         raise HTTPException(401, "wrong email or password")
     token = agents.issue_token(agent, ttl_hours=state.handoff.agent_token_ttl_hours)
     agents.for_token(token)  # marks the agent online
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=state.settings.environment.value in ("staging", "production"),
-        max_age=state.handoff.agent_token_ttl_hours * 3600,
-    )
+    set_session_cookie(response, token, state)
     return LoginOut(token=token, agent=_agent_out(agent))
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Cookie, Depends, Header, HTTPException, Request, WebSocket
+from fastapi import Cookie, Depends, Header, HTTPException, Request, Response, WebSocket
 
 from handoff.agents import AgentService
 from handoff.models import Agent
@@ -30,6 +30,18 @@ def get_uow(request: Request) -> Iterator[UnitOfWork]:
 # scope="function": commit (and publish events) before the response goes out, so a client
 # that reads right after a write sees it.
 UowDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+
+
+def set_session_cookie(response: Response, token: str, state: AppState) -> None:
+    """The staff pages' session: HttpOnly, same-site only, Secure outside local runs."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=state.settings.environment.value in ("staging", "production"),
+        max_age=state.handoff.agent_token_ttl_hours * 3600,
+    )
 
 
 def bearer(authorization: str | None) -> str | None:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import StateDep
 from api.pages import render
 from handoff.agents import AgentService
-from handoff.deps import SESSION_COOKIE, check_csrf, csrf_token
+from handoff.deps import SESSION_COOKIE, check_csrf, csrf_token, set_session_cookie
 from handoff.models import Agent
 from handoff.uow import unit_of_work
 
@@ -155,14 +155,7 @@ def login_form(
             status_code=401,
         )
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=state.settings.environment.value in ("staging", "production"),
-        max_age=state.handoff.agent_token_ttl_hours * 3600,
-    )
+    set_session_cookie(response, token, state)
     return response
 
 
