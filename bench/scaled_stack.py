@@ -30,7 +30,7 @@ def write_scale_endpoints(path: Path, actions_port: int, database_url) -> Path: 
   headers:
     Authorization: "Bearer {ACTIONS_TOKEN}"
 tracker_store:
-  type: SQL
+  type: bot.tracker_store.TurnTrackerStore
   dialect: postgresql
   url: {database_url.host}
   port: {database_url.port or 5432}

@@ -25,6 +25,8 @@ class Embedder:
 
     name = MODEL_NAME
     dimension = DIMENSION
+    # Vectors computed elsewhere are not taken for this backend's (knowledge_base/query_vector).
+    model_id: str | None = None
 
     def __init__(self, *, batch_size: int = 64) -> None:
         self.batch_size = batch_size

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge_base import query_vector
 from knowledge_base.embedder import DIMENSION, MODEL_NAME
+
+
+# model input -> tokenizer Encoding attribute
+_FEEDS = (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids"))
 
 
 class OnnxModelMissing(RuntimeError):
@@ -54,9 +59,11 @@ class OnnxEmbedder:
         if manifest.get("model") != MODEL_NAME or int(manifest["dimension"]) != DIMENSION:
             raise OnnxModelMissing(f"{model_dir} holds {manifest.get('model')}, not {MODEL_NAME}")
         self.batch_size = batch_size
+        # vectors sent with a search by the bot's featurizer are used when they carry this id
+        self.model_id = query_vector.model_id(model_dir)
         self.tokenizer = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(manifest["max_seq_length"]))
-        self.tokenizer.enable_padding()
+        self.tokenizer.no_padding()  # texts are batched by token length (encode)
         self.session = onnxruntime.InferenceSession(
             str(model_dir / "model.onnx"),
             session_options(threads),
@@ -64,20 +71,26 @@ class OnnxEmbedder:
         )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed a batch of texts; returns an (n, 384) float32 array of unit vectors."""
+        """Embed a batch of texts; returns an (n, 384) float32 array of unit vectors.
+
+        Texts are run in batches of equal token length: padding costs as much as real tokens
+        (ONNX Runtime computes every position), and the vectors are the same."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        out = []
-        texts = list(texts)
-        for start in range(0, len(texts), self.batch_size):
-            batch = self.tokenizer.encode_batch(texts[start : start + self.batch_size])
-            feeds = {
-                "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
-            }
-            out.append(self.session.run(None, feeds)[0])
-        return np.ascontiguousarray(np.concatenate(out), dtype=np.float32)
+            return out
+        encodings = self.tokenizer.encode_batch(list(texts))
+        by_length: dict[int, list[int]] = {}
+        for i, encoding in enumerate(encodings):
+            by_length.setdefault(len(encoding.ids), []).append(i)
+        for rows in by_length.values():
+            for start in range(0, len(rows), self.batch_size):
+                batch = rows[start : start + self.batch_size]
+                feeds = {
+                    name: np.array([getattr(encodings[i], field) for i in batch], dtype=np.int64)
+                    for name, field in _FEEDS
+                }
+                out[batch] = self.session.run(None, feeds)[0]
+        return out
 
     def encode_one(self, text: str) -> np.ndarray:
         """Embed one text; returns a (384,) float32 unit vector."""

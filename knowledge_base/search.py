@@ -109,17 +109,23 @@ class SearchEngine:
         *,
         exclude: frozenset[str] | set[str] = frozenset(),
         intents: dict[str, float] | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[SearchResult]:
         """The ``k`` best articles for ``query``; ``exclude`` skips passages ("slug#section")
         the customer has seen already, so a follow-up gets the next best passage;
-        ``intents`` is NLU's intent ranking for the message (name -> confidence)."""
+        ``intents`` is NLU's intent ranking for the message (name -> confidence);
+        ``vector`` is the query's embedding by this model when the caller has it already
+        (the bot's NLU embedded the message: knowledge_base/query_vector.py)."""
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}")
         if len(exclude) > MAX_EXCLUDE:
             raise QueryError(f"at most {MAX_EXCLUDE} passages can be excluded")
-        query = clean_query(query)
+        cleaned = clean_query(query)
         self.index.reload_if_changed()
-        vector = self.encoder.encode([query])[0]
+        # The caller embedded the text as sent; this search would embed it NFKC-normalised
+        # ("ｆｕｌｌｗｉｄｔｈ" -> "fullwidth"), which the tokenizer reads differently.
+        if vector is None or not unicodedata.is_normalized("NFKC", query):
+            vector = self.encoder.encode([cleaned])[0]
         return self.rank(vector, k, exclude=exclude, intents=intents)
 
     def rank(

@@ -20,6 +20,7 @@ MIN_MESSAGE_WORDS = 8
 
 PARTS = "sentence_parts"  # message key: [{"text", "dense", "sparse"}] (not in the output)
 INTENTS = "sentence_intents"  # output key: [{"text", "intent", "confidence"}]
+EMBEDDING = "text_embedding"  # output key: {"model", "vector"} (knowledge_base/query_vector)
 
 
 def clauses(text: str) -> list[str]:

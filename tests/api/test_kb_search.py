@@ -66,3 +66,66 @@ def test_post_search_skips_shown_passages_and_uses_nlu_intents(client):
     ).json()["results"]
     assert nudged[0]["score"] > top["score"]  # the topic NLU is sure of counts
     assert client.post("/api/kb/search", json={"q": "x", "exclude": ["a"] * 500}).status_code == 422
+
+
+def _embedding(client, text: str) -> dict[str, str]:
+    """What the bot's featurizer sends: the export's id and the vector of ``text``."""
+    from knowledge_base import query_vector
+
+    encoder = client.app.state.supportbot.search.encoder
+    return {"model": encoder.model_id, "vector": query_vector.encode(encoder.encode([text])[0])}
+
+
+def test_post_search_ranks_with_the_vector_the_bot_sent(client):
+    question = "how do I return boots?"
+    alone = client.post("/api/kb/search", json={"q": question, "k": 3}).json()["results"]
+    given = client.post(
+        "/api/kb/search", json={"q": question, "k": 3, "embedding": _embedding(client, question)}
+    ).json()["results"]
+    assert [(r["slug"], r["score"]) for r in given] == [(r["slug"], r["score"]) for r in alone]
+    # The vector is what is searched (a password question's vector finds password articles)...
+    swapped = client.post(
+        "/api/kb/search",
+        json={"q": question, "k": 1, "embedding": _embedding(client, "i forgot my password")},
+    ).json()["results"]
+    assert swapped[0]["slug"] == "reset-password"
+    # ...unless it comes from another export, or the question reads differently once
+    # normalised (then the app embeds the question itself).
+    other = {**_embedding(client, "i forgot my password"), "model": "another-export"}
+    assert client.post(
+        "/api/kb/search", json={"q": question, "k": 1, "embedding": other}
+    ).json()["results"][0]["slug"] == alone[0]["slug"]
+    fullwidth = "ｈｏｗ ｄｏ Ｉ ｒｅｔｕｒｎ ｂｏｏｔｓ?"
+    assert client.post(
+        "/api/kb/search",
+        json={"q": fullwidth, "k": 1, "embedding": _embedding(client, "i forgot my password")},
+    ).json()["results"][0]["slug"] == alone[0]["slug"]
+
+
+@pytest.mark.parametrize(
+    ("vector", "detail"),
+    [
+        ("not base64!", "not base64"),
+        ("AAAA", "384 float32"),
+        ("A" * 9000, "at most 8192"),
+    ],
+    ids=["not-base64", "too-short", "too-long"],
+)
+def test_a_malformed_vector_is_a_clear_422(client, vector, detail):
+    body = {"q": "refunds", "embedding": {"model": "x", "vector": vector}}
+    response = client.post("/api/kb/search", json=body)
+    assert response.status_code == 422
+    assert detail in str(response.json()["detail"])
+
+
+def test_a_vector_that_is_not_unit_length_or_finite_is_refused(client):
+    import base64
+
+    import numpy as np
+
+    for values, detail in [(np.full(384, 0.5), "unit length"), (np.full(384, np.nan), "finite")]:
+        vector = base64.b64encode(values.astype("<f4").tobytes()).decode()
+        response = client.post(
+            "/api/kb/search", json={"q": "refunds", "embedding": {"model": "x", "vector": vector}}
+        )
+        assert response.status_code == 422 and detail in response.json()["detail"]

@@ -16,8 +16,10 @@ from bot.actions.clients.app import AppClient
 from bot.actions.config import ActionSettings
 
 
-def user_event(text: str, intent: str, confidence: float = 0.9, entities=None) -> dict[str, Any]:
-    return {
+def user_event(
+    text: str, intent: str, confidence: float = 0.9, entities=None, embedding=None
+) -> dict[str, Any]:
+    event = {
         "event": "user",
         "timestamp": time.time(),
         "text": text,
@@ -28,6 +30,9 @@ def user_event(text: str, intent: str, confidence: float = 0.9, entities=None) -
             "entities": entities or [],
         },
     }
+    if embedding is not None:  # what the ONNX featurizer adds to the parse result
+        event["parse_data"]["text_embedding"] = embedding
+    return event
 
 
 def action_event(name: str) -> dict[str, Any]:

@@ -47,6 +47,7 @@ def test_answers_with_best_passage_and_cites_article(dispatcher):
     request = app.requests[0]
     assert request.url.path == "/api/kb/search" and request.method == "POST"
     assert app.json_of(0)["q"] == "how long do i have to return boots"
+    assert "embedding" not in app.json_of(0)  # no vector from NLU: the app embeds the text
     assert "boots" not in str(request.url)  # the question stays out of URLs and logs
     text_message = dispatcher.messages[0]
     assert "You have 60 days." in text_message["text"]
@@ -66,6 +67,8 @@ def test_answers_with_best_passage_and_cites_article(dispatcher):
     tried = slot(events, "kb_articles_tried")
     assert tried[0]["slug"] == "return-policy" and tried[0]["shown"] is True
     assert tried[1]["shown"] is False
+    # the turn is over: listen next, without another policy prediction
+    assert events[-1] == FollowupAction("action_listen")
 
 
 def test_close_second_article_is_offered_as_related(dispatcher):
@@ -97,7 +100,7 @@ def test_taking_the_offer_hands_over_as_no_kb_answer(dispatcher):
     )
     events = run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
     assert SlotSet("handoff_reason", "no_kb_answer") in events
-    assert FollowupAction("action_handoff") in events
+    assert [e for e in events if e["event"] == "followup"] == [FollowupAction("action_handoff")]
     assert app.requests == []  # nothing to search
 
 
@@ -128,8 +131,9 @@ def test_a_follow_up_after_yes_gets_the_next_passage_never_the_same(dispatcher):
         return search_response([result("shipping-costs", 0.5)])
 
     app = FakeApp(search)
+    vector = {"model": "export-id", "vector": "AAAA"}
     tracker = make_tracker(
-        [user_event("and is return shipping free?", "returns_refunds")],
+        [user_event("and is return shipping free?", "returns_refunds", embedding=vector)],
         slots={
             "bot_move": "reply",
             "kb_shown": ["return-policy#Section"],
@@ -139,9 +143,12 @@ def test_a_follow_up_after_yes_gets_the_next_passage_never_the_same(dispatcher):
     events = run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
     plain, with_context, next_best = app.json_of(0), app.json_of(1), app.json_of(2)
     assert plain["q"] == "and is return shipping free?"
+    assert plain["embedding"] == vector  # NLU's vector of the message: not embedded again
     assert with_context["q"] == "how do I return boots? and is return shipping free?"
     assert next_best["exclude"] == ["return-policy#Section"]
     assert next_best["q"] == with_context["q"]  # short and ambiguous alone: read after it
+    # the vector is of the message alone, never sent for another text
+    assert "embedding" not in with_context and "embedding" not in next_best
     assert "Labels are free." in dispatcher.messages[0]["text"]
     assert slot(events, "kb_shown") == ["return-policy#Section", "return-shipping-label#Section"]
 

@@ -46,3 +46,69 @@ def test_invalid_responses_raise_the_same_error(result):
     assert patched.value.message == original.value.message
     assert list(patched.value.path) == list(original.value.path)
     assert "Failed to validate Action server response" in patched.value.message
+
+
+# A realistic response of our action server, then random damage: the dispatching check and
+# Rasa's validator must agree on every one (the dispatching one decides valid responses alone).
+REALISTIC = {
+    "events": [
+        {"event": "slot", "name": "kb_articles_tried", "timestamp": None,
+         "value": [{"slug": "return-policy", "score": 0.61, "shown": True}]},
+        {"event": "slot", "name": "unclear_in_row", "value": 0.0, "timestamp": None},
+        {"event": "followup", "name": "action_handoff", "timestamp": None},
+        {"event": "pause", "timestamp": None},
+        {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet",
+         "confidence": 0.9}, "entities": [{"entity": "email", "value": "a@b.c", "start": 0,
+         "end": 5}]}},
+        {"event": "action", "name": "action_listen", "policy": None, "confidence": None},
+        {"event": "bot", "text": "hello", "data": {"buttons": []}},
+    ],
+    "responses": [
+        {"text": "An answer", "buttons": [{"title": "Yes", "payload": "/affirm"}],
+         "custom": {"articles": [{"slug": "return-policy"}]}, "image": None,
+         "attachment": None, "elements": [], "quick_replies": [], "response": None},
+    ],
+}  # fmt: skip
+JUNK = [None, 1, 1.5, "x", True, [], {}, [1], {"event": 3}, {"name": "n"}, {"event": "slot"},
+        {"event": "no_such_event"}, {"event": "followup"}]
+
+
+def _nodes(value, path=()):  # noqa: ANN001, ANN202
+    yield path, value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _nodes(child, (*path, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _nodes(child, (*path, i))
+
+
+def _damaged(rng):  # noqa: ANN001, ANN202
+    import copy
+
+    result = copy.deepcopy(REALISTIC)
+    for _ in range(rng.randint(1, 3)):
+        path, _value = rng.choice([n for n in _nodes(result) if n[0]])
+        parent = result
+        for key in path[:-1]:
+            parent = parent[key]
+        if isinstance(parent, dict) and rng.random() < 0.3:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = copy.deepcopy(rng.choice(JUNK))
+    return result
+
+
+def test_the_dispatching_check_agrees_with_rasas_validator():
+    import random
+
+    rng = random.Random(3)
+    verdicts = {True: 0, False: 0}
+    for _ in range(600):
+        result = _damaged(rng)
+        # Rasa's verdict (jsonschema.validate, without its per-call schema check)
+        expected = rasa_patches._response_validator().is_valid(result)
+        assert rasa_patches.is_valid_response(result) == expected, result
+        verdicts[expected] += 1
+    assert rasa_patches.original_validate_action_result(ACTION, REALISTIC) is True
+    assert min(verdicts.values()) > 50  # both kinds were generated

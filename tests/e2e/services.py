@@ -97,7 +97,7 @@ def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
   headers:
     Authorization: "Bearer {ACTIONS_TOKEN}"
 tracker_store:
-  type: bot.tracker_store.SQLiteTrackerStore
+  type: bot.tracker_store.TurnTrackerStore
   dialect: sqlite
   db: {tracker_db}
 lock_store:

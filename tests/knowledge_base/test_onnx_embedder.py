@@ -13,6 +13,8 @@ TEXTS = [
     "how many days do i have to return something?",
     "hey i ordered a tent on monday and still no tracking number?? order NP-4481203",
     "cancel order pls",
+    "where is my order",  # the same token length as the next: one batch
+    "when is my refund",
     "",
     "ünïcödé and emoji 🏕️ " * 40,  # longer than the model's 256 tokens: truncated alike
 ]

@@ -84,19 +84,20 @@ class AppClient:
         k: int | None = None,
         exclude: tuple[str, ...] | list[str] = (),
         intents: dict[str, float] | None = None,
+        embedding: dict[str, str] | None = None,
     ) -> SearchResponse:
         """Search the knowledge base (``POST /api/kb/search``: the question stays out of
-        URLs and access logs); ``exclude`` skips passages ("slug#section") shown already."""
-        data = await self._request(
-            "POST",
-            "/api/kb/search",
-            json={
-                "q": query,
-                "k": k or self.settings.kb_results,
-                "exclude": list(exclude),
-                "intents": intents or {},
-            },
-        )
+        URLs and access logs); ``exclude`` skips passages ("slug#section") shown already;
+        ``embedding`` is NLU's vector of exactly ``query`` (the app then does not embed it)."""
+        body: dict[str, Any] = {
+            "q": query,
+            "k": k or self.settings.kb_results,
+            "exclude": list(exclude),
+            "intents": intents or {},
+        }
+        if embedding:
+            body["embedding"] = embedding
+        data = await self._request("POST", "/api/kb/search", json=body)
         results = [
             SearchResult(
                 slug=r["slug"],
