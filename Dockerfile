@@ -96,15 +96,14 @@ COPY --from=rasa-train /app/models/ models/
 RUN install -d -o 1001 -g 0 -m 775 /app/var
 USER 1001
 EXPOSE 5005 5055
-# The run scripts take the image's rasa/python and listen on all interfaces (containers talk
+# The run scripts take the image's python and listen on all interfaces (containers talk
 # over the compose network); the tokens SUPPORTBOT_RASA_TOKEN and SUPPORTBOT_ACTIONS_TOKEN
 # must be set in the environment (production refuses the dev defaults).
-ENV RASA=rasa \
-    RASA_PYTHON=python \
+ENV RASA_PYTHON=python \
     RASA_INTERFACE=0.0.0.0 \
     SUPPORTBOT_ACTIONS_HOST=0.0.0.0 \
     SUPPORTBOT_ENVIRONMENT=production
-# Shell form so that RASA_ENDPOINTS comes from the environment; `exec` keeps rasa as PID 1
+# Shell form so that RASA_ENDPOINTS comes from the environment; `exec` keeps Rasa as PID 1
 # so it receives SIGTERM. A command override must be ONE string (sh -c runs only its first
 # argument as the script).
 ENTRYPOINT ["/bin/sh", "-c"]

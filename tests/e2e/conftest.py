@@ -30,6 +30,7 @@ class Stack:
     actions_url: str
     var_dir: Path
     env: dict
+    rasa_pid: int = 0
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +59,9 @@ def stack(tmp_path_factory) -> Stack:
     with (
         app_service("app", app_port, env, work),
         actions_service("actions", actions_port, env, work),
-        rasa_service("rasa", rasa_port, endpoints, env, work),
+        rasa_service("rasa", rasa_port, endpoints, env, work) as rasa,
     ):
-        yield Stack(app_url, rasa_url, f"http://127.0.0.1:{actions_port}", var, env)
+        yield Stack(app_url, rasa_url, f"http://127.0.0.1:{actions_port}", var, env, rasa.pid)
 
 
 @dataclass

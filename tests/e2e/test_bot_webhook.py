@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -43,6 +44,12 @@ def test_greeting_then_a_question_answered_from_the_help_center(stack):
     assert buttons == ["/affirm", "/deny"]
 
     assert "glad that helped" in texts(say(stack, sender, "/affirm"))
+
+
+def test_the_rasa_server_runs_without_tensorflow(stack):
+    say(stack, f"e2e-{uuid.uuid4()}", "how do I reset my password?")
+    maps = Path(f"/proc/{stack.rasa_pid}/maps").read_text()
+    assert "libtensorflow" not in maps and "onnxruntime" in maps  # bot/serve.py
 
 
 def test_entities_are_extracted_and_tracked(stack):
