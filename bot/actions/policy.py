@@ -16,16 +16,21 @@ Priority, first match wins (documented in DESIGN.md):
  5. right after an answer: "no" -> negative_feedback; "that didn't help" -> repeated;
     "yes" -> glad it helped; thanks/bye -> the conversation ends, resolved by the bot;
     "ok, doing that now" (not understood, not a question) -> anything else?
- 6. not understood   ask to rephrase once (long messages are searched first), then
-                     low_confidence
+ 6. not understood   ask to rephrase once, then low_confidence; a yes or no that answers
+                     nothing ("yeah that" after "could you say it another way?") counts as
+                     not understood. A long message is searched first (a story with the
+                     question inside) and treated as a question (8) from there.
  7. out of scope     "not something I can help with here" and the offer of a person
                      (no_kb_answer): NLU is trained on the shop questions the help center
                      does not answer as well as on off-topic ones
  8. a question       search the help center (with the previous question as context for short
                      follow-ups, never repeating a passage already shown):
                      answer; the same passage right after it was shown -> repeated;
-                     nothing good enough -> offer a person (no_kb_answer), hand over at
-                     once if it happens twice in a row
+                     nothing good enough -> a disputed charge or a request for a person
+                     below their bars ("I see two times the money for one jacket":
+                     billing_dispute at 0.64) is handed over for it; else offer a person
+                     (no_kb_answer),
+                     hand over at once if it happens twice in a row
 Gateway paths in the app follow the same codes: "Talk to a person" -> requested, or
 negative_feedback right after a thumbs-down.
 """
@@ -59,6 +64,11 @@ QUESTION_WORDS = {
     "where's", "wat", "wen", "hw", "cn", "whats", "wheres", "hows", "any", "if",
 }  # fmt: skip
 CONVERSATIONAL = {"affirm", "deny", "thank", "goodbye", "greet", "bot_challenge"}
+# How an acknowledgement starts ("ok, doing that now", "great, found it").
+ACKNOWLEDGING = {
+    "ok", "okay", "k", "kk", "cool", "great", "perfect", "nice", "awesome", "alright", "got",
+    "will", "done", "sure", "fine", "good", "thanks", "thx", "ty", "excellent", "brilliant",
+}  # fmt: skip
 
 # Bot moves remembered between turns (slot "bot_move").
 ANSWER, REPLY, REPHRASE = "answer", "reply", "rephrase"
@@ -75,6 +85,9 @@ class Config:
     clause_request_human: float = 0.8
     clause_complain: float = 0.85
     clause_sensitive: float = 0.85
+    lean_confidence: dict[str, float] = field(
+        default_factory=lambda: {"billing_dispute": 0.4, "request_human": 0.0}
+    )
     max_unclear_in_row: int = 2
     substantive_words: int = 12
     followup_words: int = 7
@@ -134,8 +147,11 @@ class Decision:
     response: str | None = None
     query: str | None = None
     # what a search that finds nothing good enough leads to: offer (first miss), handoff
-    # (second miss in a row), or low_confidence (a long message nobody understood)
+    # (second miss in a row), or rephrase (a question NLU did not place)
     on_miss: str = "offer"
+    # the reason a message leans to without NLU being sure enough to hand over: when the help
+    # center has nothing for it either, the conversation goes to a person for that reason
+    leaning: str | None = None
 
 
 def _clause_intent(u: Understood, intents: set[str], threshold: float) -> bool:
@@ -161,6 +177,15 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
     ):
         return "requested"
     return None
+
+
+def leaning_reason(u: Understood, cfg: Config) -> str | None:
+    """The reason the message's top intent leans to below the bars of ``escalation_reason``
+    (``lean_confidence`` per intent); used only when nothing answers the message."""
+    bar = cfg.lean_confidence.get(u.intent)
+    if bar is None or u.confidence < bar:
+        return None
+    return "requested" if u.intent == "request_human" else "sensitive_topic"
 
 
 def looks_like_a_question(text: str) -> bool:
@@ -228,13 +253,18 @@ def ambiguous_alone(u: Understood, memory: Memory, cfg: Config) -> bool:
 
 
 def acknowledgement(u: Understood, memory: Memory, cfg: Config) -> bool:
-    """ "ok cool, signing up now" right after an answer: not a new question."""
-    return (
+    """ "ok cool, signing up now" right after an answer: not a new question. After the bot's
+    "anything else?" only a message that starts like one ("ok", "great", "will do") is:
+    "wait so the one w the, ugh" there is a message the bot did not understand."""
+    if not (
         memory.bot_move in (ANSWER, REPLY)
         and u.words <= cfg.followup_words
         and not looks_like_a_question(u.text)
         and (u.intent in UNCLEAR or u.confidence < cfg.topic_confidence)
-    )
+    ):
+        return False
+    first = u.text.strip().lower().split()[0].strip(",.!")
+    return memory.bot_move == ANSWER or first in ACKNOWLEDGING
 
 
 def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
@@ -263,6 +293,9 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         if memory.answered:
             return Decision("end", response=response)
         return Decision("reply", response=response)
+    if u.intent in ("affirm", "deny") and memory.bot_move == REPHRASE:
+        # "yeah that" after "could you say it another way?": still nothing to go on
+        return _unclear(memory, cfg)
     if u.intent in ("affirm", "deny"):
         return Decision("reply", response="utter_anything_else")
     if u.intent == "greet":
@@ -271,25 +304,35 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         return Decision("reply", response="utter_iamabot")
 
     miss = "handoff" if offered == "no_kb_answer" else "offer"
+    lean = leaning_reason(u, cfg)
     if acknowledgement(u, memory, cfg):
         return Decision("reply", response="utter_anything_else")
     if u.intent in ESCALATING:  # not sure enough to hand over: read it as a question
-        return Decision("search", on_miss=miss)
+        return Decision("search", on_miss=miss, leaning=lean)
     if u.intent in UNCLEAR:
         if context_query(u, memory, cfg) and looks_like_a_question(u.text):
-            return Decision("search", on_miss="rephrase")
+            return Decision("search", on_miss="rephrase", leaning=lean)
         if u.words >= cfg.substantive_words:
-            return Decision("search", on_miss="low_confidence")
-        if memory.unclear_in_row + 1 >= cfg.max_unclear_in_row:
-            return Decision("handoff", reason="low_confidence")
-        return Decision("rephrase")
+            # a long message: a story with the question inside, searched as it is; if the
+            # help center has nothing for it, a person is offered (no_kb_answer comes before
+            # low_confidence)
+            return Decision("search", on_miss=miss, leaning=lean)
+        return _unclear(memory, cfg)
     if u.intent == "out_of_scope" and ambiguous_alone(u, memory, cfg):
         return Decision("search", on_miss=miss)  # "can i use it in store too?"
     if u.intent == "out_of_scope":
         # Nothing the help center covers (NLU learnt the shop questions it does not answer,
         # as well as off-topic ones): say so, and offer a person rather than a dead end.
         return Decision("offer", reason="no_kb_answer", response="utter_out_of_scope")
-    return Decision("search", on_miss=miss)
+    return Decision("search", on_miss=miss, leaning=lean)
+
+
+def _unclear(memory: Memory, cfg: Config) -> Decision:
+    """A message the bot could not make anything of: ask to rephrase, or hand over when the
+    previous one was not understood either."""
+    if memory.unclear_in_row + 1 >= cfg.max_unclear_in_row:
+        return Decision("handoff", reason="low_confidence")
+    return Decision("rephrase")
 
 
 def passage(result: dict[str, Any]) -> str:
@@ -319,12 +362,12 @@ def after_search(
     or what a miss leads to."""
     if results and results[0]["score"] >= threshold:
         return Decision("answer")
+    if decision.leaning:
+        return Decision("handoff", reason=decision.leaning)
     if decision.on_miss == "rephrase":
         if memory.unclear_in_row + 1 >= cfg.max_unclear_in_row:
             return Decision("handoff", reason="low_confidence")
         return Decision("rephrase")
-    if decision.on_miss == "low_confidence":
-        return Decision("handoff", reason="low_confidence")
     if decision.on_miss == "handoff":
         return Decision("handoff", reason="no_kb_answer")
     return Decision("offer", reason="no_kb_answer")

@@ -131,8 +131,73 @@ def test_not_understood_rephrase_once_then_a_person():
         CFG,
     )
     assert second == Decision("handoff", reason="low_confidence")
+    # A yes or no after "could you say it another way?" says nothing more.
+    for text, intent in (("yeah that", "affirm"), ("no the other 1 for the", "deny")):
+        again = decide(said(text, intent), Memory(bot_move=REPHRASE, unclear_in_row=1), CFG)
+        assert again == Decision("handoff", reason="low_confidence")
+    assert decide(said("yes", "affirm"), Memory(), CFG) == Decision(
+        "reply", response="utter_anything_else"
+    )  # not after a request to rephrase: an ordinary yes
+
+
+def test_a_long_message_nlu_could_not_place_is_searched_then_offered():
     story = said(" ".join(["word"] * 14), "nlu_fallback")
-    assert decide(story, Memory(), CFG) == Decision("search", on_miss="low_confidence")
+    decision = decide(story, Memory(), CFG)
+    assert decision == Decision("search", on_miss="offer")
+    miss = after_search(Memory(), decision, [{"slug": "x", "section": "y", "score": 0.2}], 0.5, CFG)
+    assert miss == Decision("offer", reason="no_kb_answer")  # before low_confidence
+
+
+def test_garble_after_anything_else_is_not_an_acknowledgement():
+    after_reply = Memory(bot_move=REPLY, last_question="is delivery free?", answered=True)
+    garble = said("wait so the one w the, ugh", "nlu_fallback", 0.7)
+    assert decide(garble, after_reply, CFG) == Decision("rephrase")
+    ack = said("ok cool, ordering it now", "nlu_fallback", 0.7)
+    assert decide(ack, after_reply, CFG) == Decision("reply", response="utter_anything_else")
+    # right after the answer itself, a short statement is read as an acknowledgement
+    assert decide(garble, AFTER_ANSWER, CFG) == Decision("reply", response="utter_anything_else")
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        (said("on my card I see two times the money for one jacket", "billing_dispute", 0.64),
+         "sensitive_topic"),
+        (said("it's $38 less than what I paid, I want to contest that", "billing_dispute", 0.42),
+         "sensitive_topic"),
+        (said("can I get a human to double-check my pickup?", "request_human", 0.29),
+         "requested"),
+    ],
+)  # fmt: skip
+def test_a_message_leaning_to_a_handover_goes_to_a_person_when_nothing_answers_it(
+    message, reason
+):
+    decision = decide(message, Memory(), CFG)
+    assert decision.action == "search"  # not sure enough to hand over before searching
+    answered = [{"slug": "x", "section": "y", "score": 0.8}]
+    assert after_search(Memory(), decision, answered, 0.5, CFG) == Decision("answer")
+    missed = [{"slug": "x", "section": "y", "score": 0.3}]
+    assert after_search(Memory(), decision, missed, 0.5, CFG) == Decision("handoff", reason=reason)
+    weak = said(message.text, "payments", 0.5)  # no lean at all: the offer, as before
+    assert after_search(Memory(), decide(weak, Memory(), CFG), missed, 0.5, CFG) == Decision(
+        "offer", reason="no_kb_answer"
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        said("it's happening again", "complain", 0.44),  # not anger
+        # a how-to question that reads as account security
+        said("Could it be going to an old email address?", "account_security", 0.7),
+    ],
+)
+def test_weak_complaints_and_security_questions_do_not_lean(message):
+    decision = decide(message, Memory(), CFG)
+    missed = [{"slug": "x", "section": "y", "score": 0.3}]
+    assert after_search(Memory(), decision, missed, 0.5, CFG) == Decision(
+        "offer", reason="no_kb_answer"
+    )
 
 
 def test_out_of_scope_is_said_plainly_with_the_offer_of_a_person():
