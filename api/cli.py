@@ -56,7 +56,12 @@ def _engine(args: argparse.Namespace):  # noqa: ANN202
             f"{len(report.removed)} removed, {report.embedded_passages} passages embedded",
             file=sys.stderr,
         )
-    return SearchEngine(index, embedder)
+    return SearchEngine(
+        index,
+        embedder,
+        out_of_scope_weight=settings.kb_out_of_scope_weight,
+        uncovered_weight=settings.kb_uncovered_weight,
+    )
 
 
 def cmd_kb_index(args: argparse.Namespace) -> int:

@@ -72,7 +72,12 @@ def build_search(
             len(report.removed),
             report.embedded_passages,
         )
-    return index, SearchEngine(index, embedder)
+    return index, SearchEngine(
+        index,
+        embedder,
+        out_of_scope_weight=settings.kb_out_of_scope_weight,
+        uncovered_weight=settings.kb_uncovered_weight,
+    )
 
 
 def create_app(

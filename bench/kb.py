@@ -3,8 +3,10 @@
 Quality: Recall@1/3, MRR on knowledge_base/eval/*.yml, dev and test splits (the split
 is a hash of the question text). The answer threshold is chosen on dev only, on what
 customers get: the trained bot's NLU routes each question first (bench/answering.py), and
-the threshold maximises correct answers while at most 10% of unanswerable dev questions get
-an answer (without a trained model: from retrieval scores alone). Test is reported.
+the threshold and the answer score's weights (NLU's out-of-scope probability, words of the
+question the article lacks) maximise correct answers while at most 5% of unanswerable dev
+questions get an answer (without a trained model: from retrieval scores alone). Test is
+reported.
 
 Speed (same run, same machine): search-function and HTTP-endpoint latency next to the floor
 (one query embedding + brute-force numpy dot product over the same vectors); indexing
@@ -26,7 +28,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.answering import SUPPORT_TOPICS, joint, model_available, parse_all  # noqa: E402
+from bench.answering import (  # noqa: E402
+    SUPPORT_TOPICS,
+    joint,
+    joint_metrics,
+    model_available,
+    parse_all,
+    routed_to_kb,
+)
 from bench.common import app_worker, percentiles, progress, save, table, time_calls  # noqa: E402
 from knowledge_base.articles import load_dir  # noqa: E402
 from knowledge_base.embedder import Embedder  # noqa: E402
@@ -242,17 +251,70 @@ def indexing(embedder: Embedder) -> tuple[str, dict]:
     return "\n".join(md), {"demo": demo, "synthetic": rows}
 
 
-def write_threshold(value: float) -> None:
+# The answer score's weights (knowledge_base/search.py): NLU's out-of-scope probability and
+# the share of the question the article does not cover.
+OUT_OF_SCOPE_WEIGHTS = [0.0, 0.25, 0.5, 0.75]
+UNCOVERED_WEIGHTS = [0.0, 0.1, 0.15, 0.2, 0.3]
+
+
+def choose_weights(
+    engine: SearchEngine, intents: dict[str, dict[str, float]], parses: dict[str, dict]
+) -> tuple[str, dict]:
+    """The answer-score weights that answer the most dev questions right with at most 5% of
+    the unanswerable ones answered (each with its best threshold); sets them on ``engine``."""
+    dev = load_eval(QUESTIONS).split("dev")
+    routed = {text: routed_to_kb(parse) for text, parse in parses.items()}
+    grid = []
+    for oos in OUT_OF_SCOPE_WEIGHTS:
+        for uncovered in UNCOVERED_WEIGHTS:
+            engine.out_of_scope_weight, engine.uncovered_weight = oos, uncovered
+            ranked = rank(engine, dev, intents=intents)
+            curve = [joint_metrics(ranked, routed, th) for th in GRID]
+            ok = [m for m in curve if m["unanswerable_answered"] <= MAX_UNANSWERABLE_ANSWERED]
+            best = max(ok, key=lambda m: (m["answered_correctly"], m["threshold"]))
+            grid.append({"out_of_scope": oos, "uncovered": uncovered, **best})
+    chosen = max(grid, key=lambda g: (g["answered_correctly"], -g["out_of_scope"] - g["uncovered"]))
+    engine.out_of_scope_weight, engine.uncovered_weight = chosen["out_of_scope"], chosen["uncovered"]
+    md = [
+        "## Answer-score weights (dev; each with the threshold that keeps unanswerable questions"
+        f" answered at most {MAX_UNANSWERABLE_ANSWERED:.0%})",
+        "",
+        "answer score = score - w_oos * P(out_of_scope) - w_uncovered * share of the question's "
+        "words the article lacks (knowledge_base/coverage.py). Chosen: "
+        f"w_oos {chosen['out_of_scope']}, w_uncovered {chosen['uncovered']}.",
+        "",
+        table(
+            ["w_oos", "w_uncovered", "threshold", "answered", "answered correctly",
+             "unanswerable answered"],
+            [[g["out_of_scope"], g["uncovered"], g["threshold"], g["answered"],
+              g["answered_correctly"], g["unanswerable_answered"]] for g in grid],
+        ),  # fmt: skip
+    ]
+    return "\n".join(md), {"grid": grid, "chosen": chosen}
+
+
+def write_config(threshold: float, out_of_scope_weight: float, uncovered_weight: float) -> None:
     text = CONFIG.read_text()
-    new = re.sub(r"(kb_answer_threshold: float = Field\()[0-9.]+", rf"\g<1>{value}", text)
+    new = text
+    for name, value in (
+        ("kb_answer_threshold", threshold),
+        ("kb_out_of_scope_weight", out_of_scope_weight),
+        ("kb_uncovered_weight", uncovered_weight),
+    ):
+        new = re.sub(rf"({name}: float = Field\()[0-9.]+", rf"\g<1>{value}", new)
     if new != text:
         CONFIG.write_text(new)
-        progress(f"wrote kb_answer_threshold={value} to api/config.py")
+        progress(
+            f"wrote kb_answer_threshold={threshold}, kb_out_of_scope_weight="
+            f"{out_of_scope_weight}, kb_uncovered_weight={uncovered_weight} to api/config.py"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--no-write", action="store_true", help="do not write the chosen threshold")
+    parser.add_argument(
+        "--no-write", action="store_true", help="do not write the chosen threshold and weights"
+    )
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--retrieval-only", action="store_true", help="skip the NLU + KB section")
     args = parser.parse_args()
@@ -269,14 +331,17 @@ def main() -> None:
             texts = [q.q for q in evalset.questions] + list(evalset.unanswerable)
             progress(f"NLU: parsing {len(texts)} eval questions with the trained Rasa model")
             parses = dict(zip(texts, parse_all(texts)))
+        # As the bot sends them: topic probabilities (an article's topic ranks it higher) and
+        # the out-of-scope probability (it lowers answer scores).
         intents = {
             text: {
                 r["name"]: r["confidence"]
                 for r in parse.get("intent_ranking") or []
-                if r["name"] in SUPPORT_TOPICS
+                if r["name"] in SUPPORT_TOPICS or r["name"] == "out_of_scope"
             }
             for text, parse in parses.items()
         }
+        w_md, w_data = choose_weights(engine, intents, parses) if parses else ("", {})
         q_md, q_data, threshold, ranked_dev, ranked_test = quality(engine, intents)
         parts, data = (
             [
@@ -290,8 +355,9 @@ def main() -> None:
             j_md, j_data, threshold = joint(
                 ranked_dev, ranked_test, GRID, MAX_UNANSWERABLE_ANSWERED, parses
             )
-            parts += ["", j_md]
+            parts += ["", j_md, "", w_md]
             data["answering"] = j_data
+            data["weights"] = w_data
         else:
             progress(
                 "no trained Rasa model: threshold from retrieval scores alone (run make train)"
@@ -305,7 +371,7 @@ def main() -> None:
     print(markdown)
     save("kb", markdown, data)
     if not args.no_write:
-        write_threshold(threshold)
+        write_config(threshold, engine.out_of_scope_weight, engine.uncovered_weight)
 
 
 if __name__ == "__main__":

@@ -81,12 +81,13 @@ def rank(
     k: int = 10,
     intents: dict[str, dict[str, float]] | None = None,
 ) -> Ranked:
-    """Every question ranked; ``intents`` maps a question to NLU's intent ranking for it,
+    """Every question ranked (best first) with each article's answer score, the one compared
+    with the answer threshold; ``intents`` maps a question to NLU's intent ranking for it,
     which search uses as the bot does."""
 
     def run(text: str) -> list[tuple[str, float]]:
         ranking = (intents or {}).get(text)
-        return [(r.slug, r.score) for r in engine.search(text, k, intents=ranking)]
+        return [(r.slug, r.answer_score) for r in engine.search(text, k, intents=ranking)]
 
     return Ranked(
         [(q, run(q.q)) for q in evalset.questions], [(u, run(u)) for u in evalset.unanswerable]

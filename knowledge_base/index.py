@@ -25,6 +25,7 @@ import numpy as np
 
 from knowledge_base.articles import Article
 from knowledge_base.chunking import CHUNKING_VERSION, Passage, split_passages
+from knowledge_base.coverage import Vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class PassageIndex:
         self.text_rows: dict[str, np.ndarray] = {}
         self.question_rows: dict[str, np.ndarray] = {}
         self.intents: dict[str, str] = {}
+        self.vocabulary = Vocabulary.from_texts(())
         self.faiss_index: faiss.Index = self._new_faiss(self.vectors)
         self._loaded_stamp: tuple[int, int] | None = None
 
@@ -331,6 +333,7 @@ class PassageIndex:
         self.text_rows = _rows(passages, "text")
         self.question_rows = _rows(passages, "question")
         self.intents = {p.slug: p.intent for p in passages if p.intent}
+        self.vocabulary = Vocabulary.from_texts((p.slug, p.embed_text) for p in passages)
 
     def search_vector(self, query: np.ndarray, n: int) -> list[tuple[Passage, float]]:
         """The ``n`` passages with the highest cosine similarity to a unit query vector."""

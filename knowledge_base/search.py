@@ -45,6 +45,8 @@ class SearchResult:
     snippet: str
     score: float
     url: str
+    # ``score`` less what says the article may not answer this question (SearchEngine)
+    answer_score: float
 
 
 def clean_query(query: str) -> str:
@@ -83,6 +85,12 @@ class SearchEngine:
     without questions), plus ``intent_weight`` times the probability NLU gave the article's
     topic intent, when the caller passes NLU's ranking. Measured on the dev split of the eval
     questions in bench/results/kb-levers.md.
+
+    Each result also has an answer score: the score minus ``out_of_scope_weight`` times NLU's
+    out-of-scope probability for the question (in ``intents``) and ``uncovered_weight`` times
+    the share of the question the article does not cover (coverage.py). It decides whether
+    the article answers the question; the score alone ranks. The app's weights and answer
+    threshold are chosen together by `make bench-kb` on the dev split (api/config.py).
     """
 
     def __init__(
@@ -94,6 +102,8 @@ class SearchEngine:
         intent_weight: float = INTENT_WEIGHT,
         question_weight: float = QUESTION_WEIGHT,
         questions_averaged: int = QUESTIONS_AVERAGED,
+        out_of_scope_weight: float = 0.0,
+        uncovered_weight: float = 0.0,
     ) -> None:
         self.index = index
         self.encoder = encoder
@@ -101,6 +111,8 @@ class SearchEngine:
         self.intent_weight = intent_weight
         self.question_weight = question_weight
         self.questions_averaged = questions_averaged
+        self.out_of_scope_weight = out_of_scope_weight
+        self.uncovered_weight = uncovered_weight
 
     def search(
         self,
@@ -126,7 +138,7 @@ class SearchEngine:
         # ("ｆｕｌｌｗｉｄｔｈ" -> "fullwidth"), which the tokenizer reads differently.
         if vector is None or not unicodedata.is_normalized("NFKC", query):
             vector = self.encoder.encode([cleaned])[0]
-        return self.rank(vector, k, exclude=exclude, intents=intents)
+        return self.rank(vector, k, exclude=exclude, intents=intents, text=cleaned)
 
     def rank(
         self,
@@ -135,8 +147,10 @@ class SearchEngine:
         *,
         exclude: frozenset[str] | set[str] = frozenset(),
         intents: dict[str, float] | None = None,
+        text: str = "",
     ) -> list[SearchResult]:
-        """The ranking for an already embedded query (see ``search``)."""
+        """The ranking for an already embedded query (see ``search``); ``text`` is the query,
+        for the answer score's coverage (none given: nothing counts as uncovered)."""
         index = self.index
         passages, vectors, titles = index.passages, index.vectors, index.titles
         candidates = dict.fromkeys(
@@ -167,6 +181,7 @@ class SearchEngine:
                 score += iw * float(intents.get(index.intents.get(slug, ""), 0.0))
             scored.append((passages[rows[best]], score))
         ranked = sorted(scored, key=lambda ps: -ps[1])[:k]
+        doubt = self.out_of_scope_weight * float((intents or {}).get("out_of_scope", 0.0))
         return [
             SearchResult(
                 slug=p.slug,
@@ -175,6 +190,10 @@ class SearchEngine:
                 snippet=snippet(p),
                 score=round(s, 4),
                 url=f"/help/{p.slug}",
+                answer_score=round(
+                    s - doubt - self.uncovered_weight * index.vocabulary.uncovered(text, p.slug),
+                    4,
+                ),
             )
             for p, s in ranked
         ]

@@ -21,11 +21,14 @@ class SearchResultOut(BaseModel):
     snippet: str
     score: float
     url: str
+    # The score less what says the article may not answer the question (NLU's out-of-scope
+    # probability, words of the question the article lacks): compare it with the threshold.
+    answer_score: float
 
 
 class SearchOut(BaseModel):
     results: list[SearchResultOut]
-    # Cosine similarity below which an answer should not be given (configuration).
+    # Answer score below which an answer should not be given (configuration).
     threshold: float
 
 
@@ -46,7 +49,7 @@ class SearchIn(BaseModel):
     # Passages ("slug#section") already shown to this customer: the next best comes instead.
     exclude: list[str] = Field(default_factory=list, max_length=MAX_EXCLUDE)
     # NLU's intent ranking for the message (intent -> confidence): articles of a likely
-    # topic rank a little higher.
+    # topic rank a little higher; its out_of_scope probability lowers the answer scores.
     intents: dict[str, float] = Field(default_factory=dict, max_length=50)
     # The embedding of ``q`` exactly as sent (knowledge_base/query_vector.py); used when it
     # comes from the model the index was built with, ignored otherwise.

@@ -66,7 +66,7 @@ def memory(tracker: Tracker) -> policy.Memory:
 
 
 def _as_dict(r: SearchResult) -> dict[str, Any]:
-    return {"slug": r.slug, "section": r.section, "score": r.score}
+    return {"slug": r.slug, "section": r.section, "score": r.score, "answer": r.answer_score}
 
 
 def _article(result: SearchResult) -> dict[str, str]:
@@ -120,10 +120,12 @@ class ActionAnswerFromKb(Action):
         # NLU's vector of the message (the featurizer's): the app searches with it instead of
         # embedding the message again. Only for the message itself, not for a context query.
         embedding = (tracker.latest_message or {}).get("text_embedding") or None
+        # NLU's topic probabilities favour the articles of likely topics; its out-of-scope
+        # probability lowers the answer scores (the app weighs both).
         ranking = {
             r.get("name"): float(r.get("confidence") or 0.0)
             for r in (tracker.latest_message or {}).get("intent_ranking") or []
-            if r.get("name") in policy.TOPICS
+            if r.get("name") in policy.TOPICS or r.get("name") == "out_of_scope"
         }
         try:
             response = await self.client.search(
@@ -137,8 +139,11 @@ class ActionAnswerFromKb(Action):
                 if context:
                     # A follow-up may mean little on its own: read it after the last question
                     # too (policy.read_follow_up decides which reading answers it).
+                    # NLU judged the message alone: read after the question, it is not its
+                    # out-of-scope doubt ("ok, how do I make a claim?" after a warranty answer)
+                    topics = {k: v for k, v in ranking.items() if k != "out_of_scope"}
                     after = await self.client.search(
-                        context[:4000], k=5, exclude=(), intents=ranking
+                        context[:4000], k=5, exclude=(), intents=topics
                     )
                     reading, confirmed = policy.read_follow_up(
                         [_as_dict(r) for r in results],
@@ -148,8 +153,14 @@ class ActionAnswerFromKb(Action):
                     )
                     if reading == "after":
                         query, response, results = context[:4000], after, after.results
+                        ranking = topics
                     elif reading == "confirmed":
-                        results = [replace(results[0], score=confirmed["score"]), *results[1:]]
+                        results = [
+                            replace(
+                                results[0], score=confirmed["score"], answer_score=confirmed["answer"]
+                            ),
+                            *results[1:],
+                        ]
                 if results and policy.passage(_as_dict(results[0])) in mem.shown:
                     # Never the same passage twice: the best one not shown yet.
                     response = await self.client.search(

@@ -236,12 +236,22 @@ def read_follow_up(
     best = alone[0] if alone else None
     if best is None or (short and best["slug"] not in top_after):
         return "after", None  # "and for members?" means nothing alone
-    if best["score"] >= threshold:
+    if answers(best, threshold):
         return "alone", None
     confirmed = top_after.get(best["slug"])
-    if confirmed is not None and confirmed["score"] >= threshold:
-        return "confirmed", {**best, "score": confirmed["score"]}
+    if confirmed is not None and answers(confirmed, threshold):
+        return "confirmed", {**best, "score": confirmed["score"], "answer": _answer(confirmed)}
     return "after", None
+
+
+def _answer(result: dict[str, Any]) -> float:
+    return float(result.get("answer", result["score"]))
+
+
+def answers(result: dict[str, Any], threshold: float) -> bool:
+    """Whether a search result answers the question: its answer score (the app's score less
+    what says the article may not answer it) reaches the threshold."""
+    return _answer(result) >= threshold
 
 
 def ambiguous_alone(u: Understood, memory: Memory, cfg: Config) -> bool:
@@ -360,7 +370,7 @@ def after_search(
 ) -> Decision:
     """Answer with the best passage not shown yet (``results`` exclude shown passages),
     or what a miss leads to."""
-    if results and results[0]["score"] >= threshold:
+    if results and answers(results[0], threshold):
         return Decision("answer")
     if decision.leaning:
         return Decision("handoff", reason=decision.leaning)

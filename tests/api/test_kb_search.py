@@ -8,7 +8,9 @@ def test_search_returns_contract_fields(client):
     assert 0 < body["threshold"] < 1
     results = body["results"]
     assert len(results) == 3
-    assert set(results[0]) == {"slug", "title", "section", "snippet", "score", "url"}
+    assert set(results[0]) == {
+        "slug", "title", "section", "snippet", "score", "url", "answer_score"
+    }  # fmt: skip
     assert results[0]["slug"] in {"return-policy", "start-a-return"}
     assert results[0]["url"].endswith(f"/help/{results[0]['slug']}")
     assert results[0]["url"].startswith("http")
@@ -129,3 +131,19 @@ def test_a_vector_that_is_not_unit_length_or_finite_is_refused(client):
             "/api/kb/search", json={"q": "refunds", "embedding": {"model": "x", "vector": vector}}
         )
         assert response.status_code == 422 and detail in response.json()["detail"]
+
+
+def test_the_answer_score_counts_nlu_doubt_and_words_no_article_covers(client, app_settings):
+    def top(q: str, intents: dict[str, float]) -> dict:
+        body = {"q": q, "k": 1, "intents": intents}
+        return client.post("/api/kb/search", json=body).json()["results"][0]
+
+    covered = top("how do I start a return", {})
+    assert covered["answer_score"] == pytest.approx(covered["score"], abs=0.06)
+    doubted = top("how do I start a return", {"out_of_scope": 0.6})
+    assert doubted["score"] == covered["score"]  # the ranking is the same...
+    expected = covered["answer_score"] - app_settings.kb_out_of_scope_weight * 0.6
+    assert doubted["answer_score"] == pytest.approx(expected, abs=1e-3)  # ...the answer less so
+    # "student" and "discount" are in no article: the Club is found, but does not answer it
+    student = top("is there a student discount on the club", {})
+    assert student["score"] - student["answer_score"] > 0.05

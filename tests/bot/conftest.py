@@ -17,7 +17,7 @@ from bot.actions.config import ActionSettings
 
 
 def user_event(
-    text: str, intent: str, confidence: float = 0.9, entities=None, embedding=None
+    text: str, intent: str, confidence: float = 0.9, entities=None, embedding=None, others=()
 ) -> dict[str, Any]:
     event = {
         "event": "user",
@@ -26,7 +26,10 @@ def user_event(
         "parse_data": {
             "text": text,
             "intent": {"name": intent, "confidence": confidence},
-            "intent_ranking": [{"name": intent, "confidence": confidence}],
+            "intent_ranking": [
+                {"name": intent, "confidence": confidence},
+                *({"name": n, "confidence": c} for n, c in others),
+            ],
             "entities": entities or [],
         },
     }

@@ -133,7 +133,12 @@ def test_a_follow_up_after_yes_gets_the_next_passage_never_the_same(dispatcher):
     app = FakeApp(search)
     vector = {"model": "export-id", "vector": "AAAA"}
     tracker = make_tracker(
-        [user_event("and is return shipping free?", "returns_refunds", embedding=vector)],
+        [
+            user_event(
+                "and is return shipping free?", "returns_refunds", embedding=vector,
+                others=[("out_of_scope", 0.3), ("greet", 0.01)],
+            )
+        ],  # fmt: skip
         slots={
             "bot_move": "reply",
             "kb_shown": ["return-policy#Section"],
@@ -149,6 +154,9 @@ def test_a_follow_up_after_yes_gets_the_next_passage_never_the_same(dispatcher):
     assert next_best["q"] == with_context["q"]  # short and ambiguous alone: read after it
     # the vector is of the message alone, never sent for another text
     assert "embedding" not in with_context and "embedding" not in next_best
+    # NLU's doubts are about the message alone too: not about it read after the question
+    assert plain["intents"] == {"returns_refunds": 0.9, "out_of_scope": 0.3}
+    assert with_context["intents"] == next_best["intents"] == {"returns_refunds": 0.9}
     assert "Labels are free." in dispatcher.messages[0]["text"]
     assert slot(events, "kb_shown") == ["return-policy#Section", "return-shipping-label#Section"]
 

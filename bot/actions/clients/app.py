@@ -26,12 +26,15 @@ class SearchResult:
     snippet: str
     score: float
     url: str
+    # the score less what says the article may not answer the question: this one is compared
+    # with the threshold (an older app sends none: the score)
+    answer_score: float
 
 
 @dataclass(frozen=True)
 class SearchResponse:
     results: list[SearchResult]
-    # The app's configured answer threshold (cosine); below it the bot must not answer.
+    # The app's configured answer threshold; below it (answer score) the bot must not answer.
     threshold: float
 
 
@@ -106,6 +109,7 @@ class AppClient:
                 snippet=r.get("snippet") or "",
                 score=float(r["score"]),
                 url=r.get("url") or f"/help/{r['slug']}",
+                answer_score=float(r.get("answer_score", r["score"])),
             )
             for r in data.get("results", [])
         ]
