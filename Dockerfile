@@ -72,7 +72,7 @@ COPY bot/requirements-rasa.txt /tmp/requirements-rasa.txt
 # HOME is /app in this image: point pip's cache at the mount, not into /app.
 RUN --mount=type=cache,target=/root/.cache/pip \
     PIP_CACHE_DIR=/root/.cache/pip pip install -r /tmp/requirements-rasa.txt \
- && python -c 'import rasa, onnxruntime, tokenizers, httpx, psycopg2'
+ && python -c 'import rasa, onnxruntime, tokenizers, aiohttp, psycopg2'
 
 # ---- rasa-train: trains the model at build time ---------------------------------------
 FROM rasa-deps AS rasa-train

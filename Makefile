@@ -45,7 +45,7 @@ $(RASA_VENV)/.installed: bot/requirements-rasa.txt bot/requirements-rasa-dev.txt
 	@test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
 	@PYTHONPATH= $(RASA_VENV)/bin/pip install -q --upgrade pip 'setuptools<70' wheel 2>&1 | grep -v '^WARNING: Location' || true
 	@PYTHONPATH= $(RASA_VENV)/bin/pip install -q -r bot/requirements-rasa-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
-	@$(RASA_VENV)/bin/python -c 'import rasa, onnxruntime, tokenizers, httpx' 
+	@$(RASA_VENV)/bin/python -c 'import rasa, onnxruntime, tokenizers, aiohttp, httpx' 
 	@touch $@
 
 .PHONY: install

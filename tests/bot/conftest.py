@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from rasa_sdk import Tracker
@@ -57,19 +58,29 @@ def make_tracker(events: list[dict[str, Any]], slots: dict[str, Any] | None = No
 
 
 class FakeApp:
-    """Records requests and answers them with a handler (the HTTP boundary, nothing else)."""
+    """Records requests and answers them with a handler (the HTTP boundary, nothing else):
+    the handler gets each request as an ``httpx.Request`` and returns an ``httpx.Response``,
+    or raises an ``httpx.HTTPError`` for a connection that fails."""
 
     def __init__(self, handler: Callable[[httpx.Request], httpx.Response]) -> None:
         self.handler = handler
         self.requests: list[httpx.Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    async def send(
+        self, method: str, url: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, bytes]:
+        """The AppClient transport: what the app would answer."""
+        request = httpx.Request(method, url, headers=headers, json=body)
         self.requests.append(request)
-        return self.handler(request)
+        try:
+            response = self.handler(request)
+        except httpx.HTTPError as exc:  # as aiohttp reports a failed connection
+            raise aiohttp.ClientConnectionError(str(exc)) from exc
+        return response.status_code, response.content
 
     def client(self) -> AppClient:
         settings = ActionSettings(app_url="http://app.test", service_token="svc-token-for-tests")
-        return AppClient(settings, transport=httpx.MockTransport(self))
+        return AppClient(settings, transport=self.send)
 
     def json_of(self, index: int) -> dict[str, Any]:
         return json.loads(self.requests[index].content)
