@@ -113,6 +113,10 @@ test: install $(MODEL_STAMP) bot-validate bot-test ## the whole suite: validatio
 bench-nlu: $(RASA_VENV)/.installed $(EMBEDDER) ## NLU per-intent P/R/F1, in-scope accuracy, OOS recall (held-out)
 	@PYTHONPATH=$(CURDIR):$(CURDIR)/bench $(RASA_VENV)/bin/python bench/nlu_own.py
 
+.PHONY: bench-nlu-dev
+bench-nlu-dev: $(RASA_VENV)/.installed $(EMBEDDER) ## NLU on the dev set only, with its errors (tune here, not on the held-out set)
+	@PYTHONPATH=$(CURDIR):$(CURDIR)/bench $(RASA_VENV)/bin/python bench/nlu_own.py --dev-only
+
 .PHONY: bench-nlu-clinc
 bench-nlu-clinc: $(RASA_VENV)/.installed $(EMBEDDER) ## the NLU pipeline on CLINC150 (trains on 15k examples)
 	@PYTHONPATH=$(CURDIR):$(CURDIR)/bench $(RASA_VENV)/bin/python bench/nlu_clinc.py

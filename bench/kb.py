@@ -274,7 +274,8 @@ def choose_weights(
             best = max(ok, key=lambda m: (m["answered_correctly"], m["threshold"]))
             grid.append({"out_of_scope": oos, "uncovered": uncovered, **best})
     chosen = max(grid, key=lambda g: (g["answered_correctly"], -g["out_of_scope"] - g["uncovered"]))
-    engine.out_of_scope_weight, engine.uncovered_weight = chosen["out_of_scope"], chosen["uncovered"]
+    engine.out_of_scope_weight = chosen["out_of_scope"]
+    engine.uncovered_weight = chosen["uncovered"]
     md = [
         "## Answer-score weights (dev; each with the threshold that keeps unanswerable questions"
         f" answered at most {MAX_UNANSWERABLE_ANSWERED:.0%})",

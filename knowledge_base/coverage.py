@@ -22,14 +22,21 @@ from dataclasses import dataclass
 
 # Words that carry no subject ("how do I", "can you", "my order"'s "my"), and chat fillers.
 STOPWORDS = frozenset(
-    """a an the and or but if of to in on at for with from by about as is are was were be been
-    being do does did done have has had i me my mine we our us you your yours it its this that
-    these those can could would should will shall may might must not no yes so what when where
-    why how who whom which there here than then just also very too any some all more most other
-    such only own same few each both into over under again further once up down out off am pls
-    please plz hi hello hey thanks thank thx get got im dont cant want need like know still
-    there's what's it's i'm i've i'd you're they them their he she his her him one way""".split()
-)
+    {
+        "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "for", "with",
+        "from", "by", "about", "as", "is", "are", "was", "were", "be", "been", "being", "do",
+        "does", "did", "done", "have", "has", "had", "i", "me", "my", "mine", "we", "our", "us",
+        "you", "your", "yours", "it", "its", "this", "that", "these", "those", "can", "could",
+        "would", "should", "will", "shall", "may", "might", "must", "not", "no", "yes", "so",
+        "what", "when", "where", "why", "how", "who", "whom", "which", "there", "here", "than",
+        "then", "just", "also", "very", "too", "any", "some", "all", "more", "most", "other",
+        "such", "only", "own", "same", "few", "each", "both", "into", "over", "under", "again",
+        "further", "once", "up", "down", "out", "off", "am", "pls", "please", "plz", "hi",
+        "hello", "hey", "thanks", "thank", "thx", "get", "got", "im", "dont", "cant", "want",
+        "need", "like", "know", "still", "they", "them", "their", "he", "she", "his", "her",
+        "him", "one", "way",
+    }
+)  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
 
 

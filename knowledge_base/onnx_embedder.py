@@ -19,9 +19,12 @@ import numpy as np
 from knowledge_base import query_vector
 from knowledge_base.embedder import DIMENSION, MODEL_NAME
 
-
 # model input -> tokenizer Encoding attribute
-_FEEDS = (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids"))
+_FEEDS = (
+    ("input_ids", "ids"),
+    ("attention_mask", "attention_mask"),
+    ("token_type_ids", "type_ids"),
+)
 
 
 class OnnxModelMissing(RuntimeError):

@@ -60,6 +60,8 @@ def evaluation_texts() -> dict[str, str]:
             texts[normalise(question)] = f"{path.name}: {question}"
     for example in _examples(ROOT / "nlu_data" / "eval" / "test_nlu.yml"):
         texts[normalise(example)] = f"test_nlu.yml: {example}"
+    for example in _examples(ROOT / "nlu_data" / "dev" / "dev_nlu.yml"):
+        texts[normalise(example)] = f"dev_nlu.yml: {example}"
     return texts
 
 

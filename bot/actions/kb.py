@@ -155,12 +155,12 @@ class ActionAnswerFromKb(Action):
                         query, response, results = context[:4000], after, after.results
                         ranking = topics
                     elif reading == "confirmed":
-                        results = [
-                            replace(
-                                results[0], score=confirmed["score"], answer_score=confirmed["answer"]
-                            ),
-                            *results[1:],
-                        ]
+                        best = replace(
+                            results[0],
+                            score=confirmed["score"],
+                            answer_score=confirmed["answer"],
+                        )
+                        results = [best, *results[1:]]
                 if results and policy.passage(_as_dict(results[0])) in mem.shown:
                     # Never the same passage twice: the best one not shown yet.
                     response = await self.client.search(

@@ -33,7 +33,11 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = _REPO_ROOT / "var" / "embedder-onnx"
 _FILES = ("model.onnx", "tokenizer.json", "manifest.json")
 # model input -> tokenizer Encoding attribute
-_FEEDS = (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids"))
+_FEEDS = (
+    ("input_ids", "ids"),
+    ("attention_mask", "attention_mask"),
+    ("token_type_ids", "type_ids"),
+)
 
 
 def _default_model_dir() -> Path:
