@@ -103,7 +103,18 @@ class Customers:
         urls = self.stack.app_urls or [self.stack.app_url]
         base = urls[self.created % len(urls)]  # round robin, as a load balancer would
         self.created += 1
-        body = (await self.client.post(f"{base}/api/conversations", json={"metadata": {}})).json()
+        for attempt in range(3):
+            try:
+                response = await self.client.post(
+                    f"{base}/api/conversations", json={"metadata": {}}
+                )
+                break
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                # a pooled keep-alive connection the server closed as it was reused: the
+                # widget tries again too (a new conversation is not a customer turn)
+                if attempt == 2:
+                    raise
+        body = response.json()
         return body["conversation_id"], {"Authorization": f"Bearer {body['token']}"}, base
 
     async def conversations(self, n: int) -> list[tuple[str, dict[str, str], str]]:
