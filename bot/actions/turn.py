@@ -1,0 +1,119 @@
+"""What the escalation policy (policy.py) works on: the message as NLU understood it, what
+happened before in the conversation, the thresholds of bot/policy.yml, and the decision."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+POLICY_FILE = Path(__file__).resolve().parents[1] / "policy.yml"
+
+SENSITIVE = {"billing_dispute", "account_security"}
+TOPICS = {
+    "order_tracking", "order_change", "delivery_problem", "shipping_info", "returns_refunds",
+    "payments", "promotions", "account_access", "account_privacy", "membership",
+    "product_info", "store_info",
+}  # fmt: skip
+UNCLEAR = {"nlu_fallback"}
+FILLERS = {
+    "ok", "okay", "k", "so", "well", "hi", "hey", "um", "uh", "hmm", "oh", "ah", "sorry",
+    "thanks", "thx", "yes", "yeah", "no", "also", "then", "right", "cool", "great",
+}  # fmt: skip
+QUESTION_WORDS = {
+    "what", "how", "where", "when", "why", "who", "which", "can", "could", "do", "does",
+    "is", "are", "will", "would", "should", "may", "and", "but", "also", "what's", "how's",
+    "where's", "wat", "wen", "hw", "cn", "whats", "wheres", "hows", "any", "if",
+}  # fmt: skip
+CONVERSATIONAL = {"affirm", "deny", "thank", "goodbye", "greet", "bot_challenge"}
+# How an acknowledgement starts ("ok, doing that now", "great, found it").
+ACKNOWLEDGING = {
+    "ok", "okay", "k", "kk", "cool", "great", "perfect", "nice", "awesome", "alright", "got",
+    "will", "done", "sure", "fine", "good", "thanks", "thx", "ty", "excellent", "brilliant",
+}  # fmt: skip
+
+# Bot moves remembered between turns (slot "bot_move").
+ANSWER, REPLY, REPHRASE = "answer", "reply", "rephrase"
+OFFER = "offer:"  # + reason code
+
+
+@dataclass(frozen=True)
+class Config:
+    escalate_confidence: dict[str, float] = field(
+        default_factory=lambda: {"sensitive": 0.8, "complain": 0.6, "request_human": 0.3}
+    )
+    accept_confidence: float = 0.75
+    topic_confidence: float = 0.5
+    clause_request_human: float = 0.8
+    clause_complain: float = 0.85
+    clause_sensitive: float = 0.85
+    lean_confidence: dict[str, float] = field(
+        default_factory=lambda: {"billing_dispute": 0.4, "request_human": 0.0}
+    )
+    max_unclear_in_row: int = 2
+    substantive_words: int = 12
+    followup_words: int = 7
+    not_helped_patterns: tuple[re.Pattern, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def load_config(path: Path = POLICY_FILE) -> Config:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    compiled = {
+        key: tuple(re.compile(p, re.I) for p in data.pop(key, []))
+        for key in ("not_helped_patterns",)
+    }
+    return Config(**data, **compiled)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What NLU made of the customer's message."""
+
+    text: str
+    intent: str
+    confidence: float = 1.0
+    # [(clause text, intent, confidence)] for long messages (bot/components/sentences.py)
+    clauses: tuple[tuple[str, str, float], ...] = ()
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What happened before this message in the current session."""
+
+    bot_move: str | None = None  # answer | reply | rephrase | offer:<reason>
+    last_question: str | None = None  # the customer question the latest answer was for
+    last_passage: str | None = None  # "slug#section" of the latest answer
+    shown: frozenset[str] = field(default_factory=frozenset)  # passages shown so far
+    unclear_in_row: int = 0
+    answered: bool = False  # the bot answered at least once this session
+
+    @property
+    def pending_offer(self) -> str | None:
+        move = self.bot_move or ""
+        return move[len(OFFER) :] if move.startswith(OFFER) else None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``handoff`` (reason), ``search``, ``rephrase``, ``offer`` (a person, for reason;
+    optionally with a domain response), ``reply`` (a domain response), or ``end``
+    (resolved by the bot, with a response)."""
+
+    action: str
+    reason: str | None = None
+    response: str | None = None
+    query: str | None = None
+    # what a search that finds nothing good enough leads to: offer (first miss), handoff
+    # (second miss in a row), or rephrase (a question NLU did not place)
+    on_miss: str = "offer"
+    # the reason a message leans to without NLU being sure enough to hand over: when the help
+    # center has nothing for it either, the conversation goes to a person for that reason
+    leaning: str | None = None
