@@ -61,10 +61,14 @@ class _OnnxEncoder:
         self.tokenizer.enable_truncation(int(manifest["max_seq_length"]))
         self.tokenizer.no_padding()  # texts are batched by length (encode)
         options = onnxruntime.SessionOptions()
-        # One thread that sleeps when idle (as the app's encoder): the processes of the stack
-        # share the cores, and ONNX Runtime's default (a thread per core, spin-waiting) costs
-        # CPU per turn for no latency gain on one short message.
-        options.intra_op_num_threads = int(os.environ.get("SUPPORTBOT_ONNX_THREADS", "1"))
+        # Two threads that sleep when idle. ONNX Runtime's default (a thread per core,
+        # spin-waiting) burns CPU the other processes need. But the Rasa server is one
+        # process, and at load it is the stack's bottleneck: a second thread lets the
+        # inference (half of its CPU per turn) use the core the app leaves idle. Measured with
+        # `make bench-chat`, 1 and 2 threads alternated twice on 2 cores: 50 customers
+        # 30.4 / 40.9 -> 33.2 / 45.8 turns/s, one customer's reply p50 46.6 / 39.8 -> 43.2 /
+        # 32.4 ms. SUPPORTBOT_ONNX_THREADS sets it (0: all cores, as training uses).
+        options.intra_op_num_threads = int(os.environ.get("SUPPORTBOT_ONNX_THREADS", "2"))
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
