@@ -79,7 +79,8 @@ ESCALATING = SENSITIVE | {"complain", "request_human"}
 def escalation_reason(u: Understood, cfg: Config) -> str | None:
     """Priorities 1-3: a reason to hand over whatever else the message says."""
     bar = cfg.escalate_confidence
-    if (u.intent in SENSITIVE and u.confidence >= bar["sensitive"]) or _clause_intent(
+    sensitive_bar = bar.get(u.intent, bar["sensitive"])  # a sensitive intent's own bar, if set
+    if (u.intent in SENSITIVE and u.confidence >= sensitive_bar) or _clause_intent(
         u, SENSITIVE, cfg.clause_sensitive
     ):
         return "sensitive_topic"
@@ -221,6 +222,14 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
     if u.intent in ("affirm", "deny") and memory.bot_move == REPHRASE:
         # "yeah that" after "could you say it another way?": still nothing to go on
         return _unclear(memory, cfg)
+    if (
+        u.intent in ("affirm", "deny")
+        and memory.bot_move is None
+        and u.confidence < cfg.accept_confidence
+    ):
+        # "I was wondering if maybe" (deny at 0.55) when the bot has asked nothing: a yes or
+        # no NLU is unsure of, answering nothing, is a message not understood
+        return _unclear(memory, cfg)
     if u.intent in ("affirm", "deny"):
         return Decision("reply", response="utter_anything_else")
     if u.intent == "greet":
@@ -242,6 +251,14 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
             # help center has nothing for it, a person is offered (no_kb_answer comes before
             # low_confidence)
             return Decision("search", on_miss=miss, leaning=lean)
+        return _unclear(memory, cfg)
+    if (
+        u.intent == "out_of_scope"
+        and memory.bot_move == REPHRASE
+        and u.confidence < cfg.topic_confidence
+    ):
+        # after "could you say it another way?", a message NLU only weakly puts off-topic
+        # ("ja genau das": out_of_scope at 0.49) is still not understood
         return _unclear(memory, cfg)
     if u.intent == "out_of_scope" and ambiguous_alone(u, memory, cfg):
         return Decision("search", on_miss=miss)  # "can i use it in store too?"

@@ -43,7 +43,9 @@ OFFER = "offer:"  # + reason code
 @dataclass(frozen=True)
 class Config:
     escalate_confidence: dict[str, float] = field(
-        default_factory=lambda: {"sensitive": 0.8, "complain": 0.6, "request_human": 0.3}
+        default_factory=lambda: {
+            "sensitive": 0.8, "billing_dispute": 0.65, "complain": 0.6, "request_human": 0.3
+        }
     )
     accept_confidence: float = 0.75
     topic_confidence: float = 0.5
@@ -51,7 +53,9 @@ class Config:
     clause_complain: float = 0.85
     clause_sensitive: float = 0.85
     lean_confidence: dict[str, float] = field(
-        default_factory=lambda: {"billing_dispute": 0.4, "request_human": 0.0}
+        default_factory=lambda: {
+            "billing_dispute": 0.4, "account_security": 0.5, "request_human": 0.0
+        }
     )
     max_unclear_in_row: int = 2
     substantive_words: int = 12
