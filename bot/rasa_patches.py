@@ -1,4 +1,5 @@
-"""One documented override of Rasa 3.6, loaded with the bot's components.
+"""Documented overrides of Rasa 3.6, loaded with the bot's components: the action-response
+check below, and the event-class lookup (bot/rasa_event_types.py).
 
 ``RemoteAction._validate_action_result`` calls ``jsonschema.validate(result, spec)`` on every
 custom-action response. ``validate`` re-checks the *schema* against the draft 2020-12
@@ -27,6 +28,8 @@ from jsonschema import validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from bot import rasa_event_types
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +88,7 @@ original_validate_action_result = RemoteAction.__dict__["_validate_action_result
 
 def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    rasa_event_types.apply()
 
 
 apply()

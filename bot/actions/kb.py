@@ -136,7 +136,9 @@ class ActionAnswerFromKb(Action):
                 decision = policy.Decision("handoff", reason="repeated")
             else:
                 context = policy.context_query(u, mem, cfg)
-                if context:
+                short = policy.ambiguous_alone(u, mem, cfg)
+                alone = [_as_dict(r) for r in results]
+                if context and policy.needs_after_reading(alone, response.threshold, short):
                     # A follow-up may mean little on its own: read it after the last question
                     # too (policy.read_follow_up decides which reading answers it).
                     # NLU judged the message alone: read after the question, it is not its
@@ -146,10 +148,7 @@ class ActionAnswerFromKb(Action):
                         context[:4000], k=5, exclude=(), intents=topics
                     )
                     reading, confirmed = policy.read_follow_up(
-                        [_as_dict(r) for r in results],
-                        [_as_dict(r) for r in after.results],
-                        response.threshold,
-                        short=policy.ambiguous_alone(u, mem, cfg),
+                        alone, [_as_dict(r) for r in after.results], response.threshold, short
                     )
                     if reading == "after":
                         query, response, results = context[:4000], after, after.results

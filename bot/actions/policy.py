@@ -65,7 +65,7 @@ __all__ = [
     "TOPICS", "UNCLEAR", "Config", "Decision", "Memory", "Understood", "after_search",
     "ambiguous_alone", "answers", "context_query", "decide", "escalation_reason",
     "follow_up_query", "is_rephrase", "leaning_reason", "load_config", "looks_like_a_question",
-    "not_helped", "passage", "read_follow_up",
+    "needs_after_reading", "not_helped", "passage", "read_follow_up",
 ]  # fmt: skip
 
 
@@ -158,6 +158,13 @@ def read_follow_up(
     if confirmed is not None and answers(confirmed, threshold):
         return "confirmed", {**best, "score": confirmed["score"], "answer": _answer(confirmed)}
     return "after", None
+
+
+def needs_after_reading(alone: list[dict[str, Any]], threshold: float, short: bool) -> bool:
+    """Whether ``read_follow_up`` can choose anything but "alone" (so the search read after
+    the previous question is worth running): not when a message that is not short is
+    answered alone."""
+    return short or not (alone and answers(alone[0], threshold))
 
 
 def _answer(result: dict[str, Any]) -> float:

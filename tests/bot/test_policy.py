@@ -17,6 +17,7 @@ from bot.actions.policy import (
     follow_up_query,
     is_rephrase,
     load_config,
+    needs_after_reading,
     read_follow_up,
 )
 
@@ -295,3 +296,22 @@ def test_asking_for_a_person_when_one_was_offered_keeps_the_offers_reason():
     offered = Memory(bot_move=OFFER + "negative_feedback", answered=True)
     yes_person = said("yes, a person would be good", "request_human", 0.63)
     assert decide(yes_person, offered, CFG) == Decision("handoff", reason="negative_feedback")
+
+
+def test_the_reading_after_the_question_is_skipped_only_when_it_cannot_win():
+    import random
+
+    rng = random.Random(7)
+    slugs = ["a", "b", "c", "d"]
+    skipped = 0
+    for _ in range(2000):
+        alone = [r(rng.choice(slugs), rng.random()) for _ in range(rng.randint(0, 3))]
+        after = [r(rng.choice(slugs), rng.random()) for _ in range(rng.randint(0, 3))]
+        threshold, short = rng.random(), rng.random() < 0.5
+        if not needs_after_reading(alone, threshold, short):
+            skipped += 1
+            assert read_follow_up(alone, after, threshold, short) == ("alone", None)
+    assert skipped > 300  # it does skip: a longer message answered alone
+    assert needs_after_reading([r("a", 0.9)], 0.5, short=True)  # "and for members?"
+    assert needs_after_reading([r("a", 0.3)], 0.5, short=False)  # weak alone
+    assert not needs_after_reading([r("a", 0.9)], 0.5, short=False)

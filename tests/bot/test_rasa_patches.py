@@ -112,3 +112,45 @@ def test_the_dispatching_check_agrees_with_rasas_validator():
         verdicts[expected] += 1
     assert rasa_patches.original_validate_action_result(ACTION, REALISTIC) is True
     assert min(verdicts.values()) > 50  # both kinds were generated
+
+
+def test_every_event_name_resolves_to_the_class_rasa_finds():
+    from rasa.shared.core.events import ActionExecuted, Event, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    from bot import rasa_event_types
+
+    assert Event.resolve_by_type is rasa_event_types.resolve_by_type  # in place
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert len(names) > 20
+    for name in sorted(names):
+        assert Event.resolve_by_type(name) is rasa_event_types.original_resolve_by_type(name)
+    assert Event.resolve_by_type("user") is UserUttered
+    # what Rasa does with names it does not know: the default, None for "topic", or its error
+    assert Event.resolve_by_type("no-such-event", ActionExecuted) is ActionExecuted
+    assert Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError, match="Unknown event name 'no-such-event'"):
+        Event.resolve_by_type("no-such-event")
+    # a stored event comes back as the same object either way
+    stored = {"event": "action", "name": "action_listen", "timestamp": 1.0}
+    assert Event.from_parameters(stored) == ActionExecuted("action_listen", timestamp=1.0)
+
+
+def test_an_event_class_imported_after_the_first_lookup_is_found():
+    from rasa.shared.core.events import Event
+
+    Event.resolve_by_type("user")  # the table is built
+
+    class LateEvent(Event):  # noqa: B903 - a minimal concrete event
+        type_name = "late_event_for_test"
+
+        def __eq__(self, other):  # noqa: ANN001
+            return isinstance(other, LateEvent)
+
+        def __hash__(self):
+            return 1
+
+        def as_story_string(self):
+            return None
+
+    assert Event.resolve_by_type("late_event_for_test") is LateEvent

@@ -139,6 +139,18 @@ def test_a_new_session_in_the_middle_of_a_turn(stores):
     assert _events(ours, sender) == latest
 
 
+def test_a_conversation_without_a_session_start_reads_whole(stores):
+    ours, rasas = stores
+    sender = f"t-{uuid.uuid4()}"
+    tracker = run(rasas.get_or_create_tracker(sender, append_action_listen=False))
+    _turn(tracker, "no session start", "a")  # written before sessions existed
+    _turn(tracker, "then another", "b")
+    run(rasas.save(tracker))
+    assert len(_events(ours, sender)) == 12
+    assert _events(ours, sender) == _events(rasas, sender)
+    assert run(ours.retrieve(f"t-{uuid.uuid4()}")) is None  # no rows: no tracker
+
+
 def test_a_tracker_it_did_not_read_is_saved_as_rasa_would(stores):
     ours, rasas = stores
     sender = f"t-{uuid.uuid4()}"
