@@ -87,7 +87,8 @@ class EmbeddingIntentClassifier(LogisticRegressionClassifier):
         decision += self.clf.intercept_
         for i, (s, _) in enumerate(rows):
             if s is not None and s.nnz:
-                decision[i] += np.asarray(s @ sparse_w).ravel()
+                coo = s.tocoo()  # one row: its columns and values
+                decision[i] += np.einsum("i,ij->j", coo.data, sparse_w[coo.col])
         decision -= decision.max(axis=1, keepdims=True)
         np.exp(decision, out=decision)
         decision /= decision.sum(axis=1, keepdims=True)
