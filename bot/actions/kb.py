@@ -62,7 +62,19 @@ def memory(tracker: Tracker) -> policy.Memory:
         shown=frozenset(shown),
         unclear_in_row=int(tracker.get_slot("unclear_in_row") or 0),
         answered=bool(shown),
+        bot_spoke=_bot_spoke(tracker),
     )
+
+
+def _bot_spoke(tracker: Tracker) -> bool:
+    """Whether the bot said anything since the session started."""
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "bot":
+            return True
+        if kind == "session_started":
+            return False
+    return False
 
 
 def _as_dict(r: SearchResult) -> dict[str, Any]:

@@ -18,18 +18,19 @@ Priority, first match wins (documented in DESIGN.md):
     "ok, doing that now" (not understood, not a question) -> anything else?
  6. not understood   ask to rephrase once, then low_confidence; a yes or no that answers
                      nothing ("yeah that" after "could you say it another way?") counts as
-                     not understood. A long message is searched first (a story with the
-                     question inside) and treated as a question (8) from there.
+                     not understood, and so does an unsure yes or no as the session's first
+                     message. A long message is searched first (a story with the question
+                     inside) and treated as a question (8) from there.
  7. out of scope     "not something I can help with here" and the offer of a person
                      (no_kb_answer): NLU is trained on the shop questions the help center
                      does not answer as well as on off-topic ones
  8. a question       search the help center (with the previous question as context for short
                      follow-ups, never repeating a passage already shown):
                      answer; the same passage right after it was shown -> repeated;
-                     nothing good enough -> a disputed charge or a request for a person
-                     below their bars ("I see two times the money for one jacket":
-                     billing_dispute at 0.64) is handed over for it; else offer a person
-                     (no_kb_answer),
+                     nothing good enough -> a disputed charge, an account-security report
+                     or a request for a person below their bars ("I see two times the money
+                     for one jacket": billing_dispute at 0.64) is handed over for it; else
+                     offer a person (no_kb_answer),
                      hand over at once if it happens twice in a row
 Gateway paths in the app follow the same codes: "Talk to a person" -> requested, or
 negative_feedback right after a thumbs-down.
@@ -231,11 +232,14 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         return _unclear(memory, cfg)
     if (
         u.intent in ("affirm", "deny")
-        and memory.bot_move is None
+        and not memory.bot_spoke
         and u.confidence < cfg.accept_confidence
     ):
-        # "I was wondering if maybe" (deny at 0.55) when the bot has asked nothing: a yes or
-        # no NLU is unsure of, answering nothing, is a message not understood
+        # The session's first message, a yes or no NLU is unsure of: it answers nothing.
+        # "I was wondering if maybe" (deny at 0.55) is a message not understood; a long one
+        # ("no, I never got my package and tracking says delivered...") is searched.
+        if u.words >= cfg.substantive_words:
+            return Decision("search", on_miss="offer", leaning=leaning_reason(u, cfg))
         return _unclear(memory, cfg)
     if u.intent in ("affirm", "deny"):
         return Decision("reply", response="utter_anything_else")

@@ -98,6 +98,7 @@ class Memory:
     shown: frozenset[str] = field(default_factory=frozenset)  # passages shown so far
     unclear_in_row: int = 0
     answered: bool = False  # the bot answered at least once this session
+    bot_spoke: bool = False  # the bot said anything at all this session (a greeting too)
 
     @property
     def pending_offer(self) -> str | None:

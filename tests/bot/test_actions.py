@@ -297,3 +297,25 @@ def test_reason_code_comes_from_the_policy():
     assert reason("store_info", slots={"handoff_reason": "bogus"}) == "requested"
     buried = [{"text": "you charged me twice", "intent": "billing_dispute", "confidence": 0.9}]
     assert reason("request_human", clauses=buried) == "sensitive_topic"
+
+
+def test_an_unsure_no_is_not_understood_only_as_the_sessions_first_message(dispatcher):
+    app = FakeApp(lambda r: search_response([]))
+    unsure = user_event("I was wondering if maybe", "deny", 0.55)
+    run(ActionAnswerFromKb(app.client()), dispatcher, make_tracker([unsure]))
+    assert "say it another way" in dispatcher.messages[0]["text"]
+    # after the bot asked "what else can I help you with?" it answers that question
+    after_reply = [
+        {"event": "session_started"},
+        user_event("no thanks", "deny"),
+        {"event": "bot", "text": "Okay. What else can I help you with?"},
+        user_event("no, that's everything", "deny", 0.64),
+    ]
+    later = CollectingDispatcher()
+    run(ActionAnswerFromKb(app.client()), later, make_tracker(after_reply))
+    assert later.messages[0]["response"] == "utter_anything_else"
+    # a bot line from an earlier session does not count
+    new_session = [after_reply[2], {"event": "session_started"}, unsure]
+    again = CollectingDispatcher()
+    run(ActionAnswerFromKb(app.client()), again, make_tracker(new_session))
+    assert "say it another way" in again.messages[0]["text"]

@@ -139,9 +139,18 @@ def test_not_understood_rephrase_once_then_a_person():
     assert decide(said("yes", "affirm"), Memory(), CFG) == Decision(
         "reply", response="utter_anything_else"
     )  # not after a request to rephrase: an ordinary yes
-    # An unsure yes or no when the bot asked nothing answers nothing: not understood.
+    # An unsure yes or no as the session's first message answers nothing: not understood;
+    # a long one is searched (a story that starts with "no").
     assert decide(said("I was wondering if maybe", "deny", 0.55), Memory(), CFG) == Decision(
         "rephrase"
+    )
+    story = said("no I never got my package and tracking says it was delivered on monday",
+                 "deny", 0.5)  # fmt: skip
+    assert decide(story, Memory(), CFG).action == "search"
+    # Once the bot has said something ("what else can I help you with?"), it answers that.
+    spoke = Memory(bot_spoke=True)
+    assert decide(said("no, that's everything", "deny", 0.64), spoke, CFG) == Decision(
+        "reply", response="utter_anything_else"
     )
     # After "could you say it another way?", a message only weakly off-topic is no better.
     weak_off_topic = said("ja genau das", "out_of_scope", 0.49)
