@@ -23,7 +23,8 @@ Priority, first match wins (documented in DESIGN.md):
                      inside) and treated as a question (8) from there.
  7. out of scope     "not something I can help with here" and the offer of a person
                      (no_kb_answer): NLU is trained on the shop questions the help center
-                     does not answer as well as on off-topic ones
+                     does not answer as well as on off-topic ones; when NLU is unsure of
+                     that, the help center is searched first (8)
  8. a question       search the help center (with the previous question as context for short
                      follow-ups, never repeating a passage already shown):
                      answer; the same passage right after it was shown -> repeated;
@@ -276,6 +277,10 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
     if u.intent == "out_of_scope":
         # Nothing the help center covers (NLU learnt the shop questions it does not answer,
         # as well as off-topic ones): say so, and offer a person rather than a dead end.
+        if u.confidence < cfg.search_out_of_scope_below:
+            # unsure ("how can I find out if a store near me has a jacket in stock?"): the
+            # help center is asked first; its answer score already counts NLU's doubt
+            return Decision("search", on_miss="offer", response="utter_out_of_scope")
         return Decision("offer", reason="no_kb_answer", response="utter_out_of_scope")
     return Decision("search", on_miss=miss, leaning=lean)
 
@@ -323,4 +328,4 @@ def after_search(
         return Decision("rephrase")
     if decision.on_miss == "handoff":
         return Decision("handoff", reason="no_kb_answer")
-    return Decision("offer", reason="no_kb_answer")
+    return Decision("offer", reason="no_kb_answer", response=decision.response)

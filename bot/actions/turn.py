@@ -49,6 +49,7 @@ class Config:
     )
     accept_confidence: float = 0.75
     topic_confidence: float = 0.5
+    search_out_of_scope_below: float = 0.7
     clause_request_human: float = 0.8
     clause_complain: float = 0.85
     clause_sensitive: float = 0.85

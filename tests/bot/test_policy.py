@@ -157,7 +157,13 @@ def test_not_understood_rephrase_once_then_a_person():
     assert decide(weak_off_topic, Memory(bot_move=REPHRASE, unclear_in_row=1), CFG) == Decision(
         "handoff", reason="low_confidence"
     )
-    assert decide(weak_off_topic, Memory(), CFG).action == "offer"  # alone: off-topic
+    # alone, an unsure off-topic reading is searched first; a miss is said plainly
+    alone = decide(weak_off_topic, Memory(), CFG)
+    assert alone == Decision("search", on_miss="offer", response="utter_out_of_scope")
+    assert after_search(Memory(), alone, [{"score": 0.2}], 0.4, CFG) == Decision(
+        "offer", reason="no_kb_answer", response="utter_out_of_scope"
+    )
+    assert after_search(Memory(), alone, [{"score": 0.5}], 0.4, CFG) == Decision("answer")
     sure_off_topic = said("what's the weather in Denver", "out_of_scope", 0.9)
     assert decide(sure_off_topic, Memory(bot_move=REPHRASE, unclear_in_row=1), CFG).action == (
         "offer"
