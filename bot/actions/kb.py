@@ -144,12 +144,12 @@ class ActionAnswerFromKb(Action):
                 query, exclude=(), intents=ranking, embedding=embedding
             )
             results = response.results
-            if policy.is_rephrase(u, mem, [_as_dict(r) for r in results]):
+            alone = [_as_dict(r) for r in results]
+            if policy.is_rephrase(u, mem, alone):
                 decision = policy.Decision("handoff", reason="repeated")
             else:
                 context = policy.context_query(u, mem, cfg)
                 short = policy.ambiguous_alone(u, mem, cfg)
-                alone = [_as_dict(r) for r in results]
                 if context and policy.needs_after_reading(alone, response.threshold, short):
                     # A follow-up may mean little on its own: read it after the last question
                     # too (policy.read_follow_up decides which reading answers it).

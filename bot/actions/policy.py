@@ -240,7 +240,7 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         # "I was wondering if maybe" (deny at 0.55) is a message not understood; a long one
         # ("no, I never got my package and tracking says delivered...") is searched.
         if u.words >= cfg.substantive_words:
-            return Decision("search", on_miss="offer", leaning=leaning_reason(u, cfg))
+            return Decision("search", on_miss="offer")
         return _unclear(memory, cfg)
     if u.intent in ("affirm", "deny"):
         return Decision("reply", response="utter_anything_else")

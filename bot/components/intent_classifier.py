@@ -126,7 +126,7 @@ class EmbeddingIntentClassifier(LogisticRegressionClassifier):
             parts = message.get(PARTS) or []
             if not parts or not all("sparse" in p for p in parts):
                 continue
-            probas = self.probabilities([(csr_matrix(p["sparse"]), p["dense"]) for p in parts])
+            probas = self.probabilities([(p["sparse"], p["dense"]) for p in parts])
             labelled = []
             for part, proba in zip(parts, probas):
                 best = int(np.argmax(proba))
