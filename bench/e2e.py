@@ -1,14 +1,15 @@
 """`make bench-e2e`: whole conversations through the real stack (Rasa, actions, app).
 
-Plays every conversation of ``tests/conversations/{dev,dev_more,dev_extra,test}.yml`` and the
-follow-ups by topic through the customer API and reports, per split: containment of bot-labelled
-conversations, escalation precision/recall, reason accuracy, answer accuracy per question,
-and for escalated conversations whether the agent's first suggestion is the right article.
-Tune on dev; test is reported, never tuned on.
+Plays every conversation of ``tests/conversations/`` (dev, dev_more, dev_extra, dev_fresh, test)
+and the follow-ups by topic through the customer API and reports, per split: containment of
+bot-labelled conversations, escalation precision/recall, reason accuracy, answer accuracy per
+question, and for escalated conversations whether the agent's first suggestion is the right
+article. Tune on dev; test is reported, never tuned on.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -36,6 +37,8 @@ SPLITS = {
     # a third, weighted to the hard handoffs (sensitive topics mid-conversation, on-domain
     # questions the articles do not answer, contentless messages)
     "dev-extra": ["dev_extra"],
+    # a fourth, with test's mix of bot and human (44 / 36), written apart from all the others
+    "dev-fresh": ["dev_fresh"],
     "test": ["test"],
     "follow-ups": ["followups_by_topic"],
 }
@@ -43,10 +46,39 @@ CODES = ["bot", "requested", "sensitive_topic", "frustration", "negative_feedbac
          "no_kb_answer", "low_confidence"]  # fmt: skip
 
 
-def main() -> None:
-    only = sys.argv[1:] or list(SPLITS)
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.e2e", description=__doc__.split("\n")[0])
+    parser.add_argument("splits", nargs="*", help=f"some of {', '.join(SPLITS)} (default: all)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an app or bot setting for this run (kb_answer_threshold=0.45 sets "
+        "SUPPORTBOT_KB_ANSWER_THRESHOLD), to compare settings on the dev splits; "
+        "such a run is printed, not saved",
+    )
+    args = parser.parse_args(argv)
+    for split in args.splits:
+        if split not in SPLITS:
+            parser.error(f"unknown split {split!r}: choose from {', '.join(SPLITS)}")
+    args.settings = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            parser.error(f"--set takes NAME=VALUE, got {item!r}")
+        args.settings[f"SUPPORTBOT_{name.strip().upper()}"] = value.strip()
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    only = args.splits or list(SPLITS)
     results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp)) as stack:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_stack(Path(tmp), **args.settings) as stack,
+    ):
         agent = stack.agent()
         with httpx.Client(base_url=stack.app_url, timeout=60) as client:
             for split in only:
@@ -69,16 +101,17 @@ def main() -> None:
                     "suggestion_misses": suggestion_misses(played),
                     "seconds": round(time.perf_counter() - started, 1),
                 }
-    report(results)
+    report(results, args.settings)
 
 
-def report(results: dict[str, dict]) -> None:
+def report(results: dict[str, dict], settings: dict[str, str]) -> None:
     keys = ["conversations", "containment", "escalation_recall", "escalation_precision",
             "reason_accuracy", "answered_right", "right_when_answered",
             "suggestion_first_right"]  # fmt: skip
     lines = [
         f"# Whole-conversation evaluation ({time.strftime('%Y-%m-%d')}, real stack)",
         "",
+        *([f"Settings: {settings}", ""] if settings else []),
         table(
             ["split", *keys], [[s, *(r["metrics"][k] for k in keys)] for s, r in results.items()]
         ),
@@ -101,7 +134,8 @@ def report(results: dict[str, dict]) -> None:
         )
     markdown = "\n".join(lines)
     print(markdown)
-    save("e2e", markdown, results)
+    if not settings:  # a comparison of settings is read, not kept as the benchmark's result
+        save("e2e", markdown, results)
     for split, r in results.items():
         if split != "test":  # only dev and follow-ups are read for errors
             for f in r["failures"]:
