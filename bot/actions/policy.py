@@ -14,13 +14,14 @@ Priority, first match wins (documented in DESIGN.md):
     a higher bar; below, the message is read as a question (8).
  4. an offer pending (the bot offered a person for reason R): yes -> R, no -> carry on
  5. right after an answer: "no" -> negative_feedback; "that didn't help" -> repeated;
-    "yes" -> glad it helped; thanks/bye -> the conversation ends, resolved by the bot;
+    "yes" -> glad it helped; thanks/bye -> the conversation ends, resolved by the bot
+    (so does "ok will call my bank, thanks", whatever topic NLU reads in it);
     "ok, doing that now" (not understood, not a question) -> anything else?
- 6. not understood   ask to rephrase once, then low_confidence; a yes or no that answers
-                     nothing ("yeah that" after "could you say it another way?") counts as
-                     not understood, and so does an unsure yes or no as the session's first
-                     message. A long message is searched first (a story with the question
-                     inside) and treated as a question (8) from there.
+ 6. not understood   ask to rephrase once, then low_confidence ("uh", "hmm": never a yes);
+                     a yes or no that answers nothing ("yeah that" after "could you say it
+                     another way?") counts as not understood, and so does an unsure yes or
+                     no as the session's first message. A long message is searched first (a
+                     story with the question inside) and treated as a question (8) from there.
  7. out of scope     "not something I can help with here" and the offer of a person
                      (no_kb_answer): NLU is trained on the shop questions the help center
                      does not answer as well as on off-topic ones; when NLU is unsure of
@@ -39,6 +40,7 @@ negative_feedback right after a thumbs-down.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.actions.turn import (
@@ -66,8 +68,9 @@ __all__ = [
     "ANSWER", "CONVERSATIONAL", "OFFER", "POLICY_FILE", "REPHRASE", "REPLY", "SENSITIVE",
     "TOPICS", "UNCLEAR", "Config", "Decision", "Memory", "Understood", "after_search",
     "ambiguous_alone", "answers", "context_query", "decide", "escalation_reason",
-    "follow_up_query", "is_rephrase", "leaning_reason", "load_config", "looks_like_a_question",
-    "needs_after_reading", "not_helped", "passage", "read_follow_up",
+    "follow_up_query", "hesitation", "is_rephrase", "leaning_reason", "load_config",
+    "looks_like_a_question", "needs_after_reading", "not_helped", "passage", "read_follow_up",
+    "signing_off",
 ]  # fmt: skip
 
 
@@ -113,6 +116,36 @@ def looks_like_a_question(text: str) -> bool:
     while words and words[0] in FILLERS:
         words = words[1:]
     return "?" in text or bool(words and words[0] in QUESTION_WORDS)
+
+
+_THANKS_AT_END = re.compile(
+    r"\b(thanks?( you)?( (so|very) much)?|thx|ty|tysm|cheers|appreciate it)[\s.!:)]*$", re.I
+)
+
+
+_HESITATION = re.compile(r"^(u+h+m*|u+m+|h+m+|e+r+m*|e+h+|a+h+|m{2,}|\.+)$")
+
+
+def hesitation(text: str) -> bool:
+    """ "uh", "hmm...", "umm": a sound, not a message (NLU read "uh" as affirm at 0.81, which
+    would take a pending offer of a person)."""
+    words = [w.strip(",.!?…") for w in text.lower().split()]
+    return bool(words) and all(not w or _HESITATION.match(w) for w in words)
+
+
+def signing_off(u: Understood, memory: Memory) -> bool:
+    """ "ok will call my bank, thanks" after an answer: the customer is done, although NLU
+    reads the message as the topic it mentions. A statement ending in thanks, not a question:
+    no question mark, and it does not start like one once fillers are skipped ("also where
+    is my invoice thanks" is a new question; "will" starts "will do", "will call them")."""
+    if not memory.answered or memory.bot_move not in (ANSWER, REPLY):
+        return False
+    if "?" in u.text or not _THANKS_AT_END.search(u.text.strip()):
+        return False
+    words = [w.strip(",.!") for w in u.text.strip().lower().split()]
+    while words and words[0] in FILLERS:
+        words = words[1:]
+    return not words or words[0] in ACKNOWLEDGING or words[0] not in QUESTION_WORDS
 
 
 def not_helped(text: str, cfg: Config) -> bool:
@@ -183,8 +216,17 @@ def ambiguous_alone(u: Understood, memory: Memory, cfg: Config) -> bool:
     """A follow-up that may well mean something else on its own: short, or NLU unsure of it
     ("and if I don't like it, how do I cancel?" after a Club answer)."""
     return follow_up_query(u, memory, cfg) is not None or (
-        context_query(u, memory, cfg) is not None and u.confidence < cfg.topic_confidence
+        context_query(u, memory, cfg) is not None
+        and (u.confidence < cfg.topic_confidence or refers_back(u.text))
     )
+
+
+_BACK = {"it", "them", "they"}
+
+
+def refers_back(text: str) -> bool:
+    """ "can I mail it in?" after a trade-in answer: the thing is the previous question's."""
+    return any(w.strip(",.!?") in _BACK for w in text.lower().split())
 
 
 def acknowledgement(u: Understood, memory: Memory, cfg: Config) -> bool:
@@ -210,6 +252,8 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         reason = offered  # "yes, a person please" takes the offer: its reason stands
     if reason:
         return Decision("handoff", reason=reason)
+    if hesitation(u.text):
+        return _unclear(memory, cfg)
 
     if offered and u.intent == "affirm" and u.confidence >= cfg.accept_confidence:
         return Decision("handoff", reason=offered)
@@ -223,7 +267,7 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
             return Decision("handoff", reason="repeated")
         if u.intent == "affirm":
             return Decision("reply", response="utter_glad_to_help")
-    if u.intent in ("thank", "goodbye"):
+    if u.intent in ("thank", "goodbye") or signing_off(u, memory):
         response = "utter_goodbye" if u.intent == "goodbye" else "utter_you_are_welcome"
         if memory.answered:
             return Decision("end", response=response)

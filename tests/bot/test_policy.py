@@ -13,6 +13,7 @@ from bot.actions.policy import (
     Memory,
     Understood,
     after_search,
+    ambiguous_alone,
     decide,
     follow_up_query,
     is_rephrase,
@@ -330,3 +331,55 @@ def test_the_reading_after_the_question_is_skipped_only_when_it_cannot_win():
     assert needs_after_reading([r("a", 0.9)], 0.5, short=True)  # "and for members?"
     assert needs_after_reading([r("a", 0.3)], 0.5, short=False)  # weak alone
     assert not needs_after_reading([r("a", 0.9)], 0.5, short=False)
+
+
+@pytest.mark.parametrize(
+    "text", ["ok will call my bank, thanks", "great, ordering now thank you!", "perfect thx"]
+)
+def test_a_statement_ending_in_thanks_after_an_answer_ends_the_conversation(text):
+    # NLU reads the topic the message mentions ("call my bank": payments at 0.62), and the
+    # best passage is the one just shown: without this it would be handed over as repeated.
+    message = said(text, "payments", 0.62)
+    assert decide(message, AFTER_ANSWER, CFG) == Decision("end", response="utter_you_are_welcome")
+
+
+@pytest.mark.parametrize(
+    ("text", "memory"),
+    [
+        ("also where do I find my invoice thanks", AFTER_ANSWER),  # a new question
+        ("can I pay with PayPal? thanks", AFTER_ANSWER),
+        ("the zip broke after a week, thanks", Memory()),  # nothing answered yet
+        ("ok will call my bank thanks", Memory(bot_move=REPHRASE, answered=True)),
+    ],
+)
+def test_thanks_at_the_end_of_a_question_or_before_any_answer_is_not_a_goodbye(text, memory):
+    assert decide(said(text, "payments", 0.62), memory, CFG).action == "search"
+
+
+@pytest.mark.parametrize("text", ["uh", "Uhh...", "hmm", "umm", "erm", "mmm?"])
+def test_a_hesitation_is_not_understood_and_never_takes_an_offer(text):
+    offered = Memory(bot_move=OFFER + "no_kb_answer", answered=True)
+    assert decide(said(text, "affirm", 0.81), offered, CFG) == Decision("rephrase")
+    twice = Memory(bot_move=REPHRASE, unclear_in_row=1)
+    assert decide(said(text, "affirm", 0.81), twice, CFG) == Decision(
+        "handoff", reason="low_confidence"
+    )
+
+
+@pytest.mark.parametrize("text", ["uh huh yes", "hmm ok sure", "umbrella", "ah thanks"])
+def test_words_around_a_hesitation_still_count(text):
+    assert decide(said(text, "affirm", 0.9), AFTER_ANSWER, CFG) != Decision("rephrase")
+
+
+def test_a_follow_up_about_the_same_thing_is_read_after_the_question_before_it():
+    # "can I mail it in?" after a trade-in answer: NLU is sure it is a store question and the
+    # store-pickup article answers it alone; "it" is the trade-in, so the reading after the
+    # previous question gets its chance (policy.read_follow_up).
+    trade_in = Memory(bot_move=ANSWER, last_question="can I trade in my old tent?",
+                      answered=True)  # fmt: skip
+    mail_it = said("can I mail it in? nearest store is 3 hours away", "store_info", 0.88)
+    assert ambiguous_alone(mail_it, trade_in, CFG)
+    new_topic = said("where is the nearest store to Denver open on Sundays", "store_info", 0.88)
+    assert not ambiguous_alone(new_topic, trade_in, CFG)
+    # Nothing before it to refer to.
+    assert not ambiguous_alone(mail_it, Memory(), CFG)
