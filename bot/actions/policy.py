@@ -118,11 +118,6 @@ def looks_like_a_question(text: str) -> bool:
     return "?" in text or bool(words and words[0] in QUESTION_WORDS)
 
 
-_THANKS_AT_END = re.compile(
-    r"\b(thanks?( you)?( (so|very) much)?|thx|ty|tysm|cheers|appreciate it)[\s.!:)]*$", re.I
-)
-
-
 _HESITATION = re.compile(r"^(u+h+m*|u+m+|h+m+|e+r+m*|e+h+|a+h+|m{2,}|\.+)$")
 
 
@@ -131,6 +126,11 @@ def hesitation(text: str) -> bool:
     would take a pending offer of a person)."""
     words = [w.strip(",.!?…") for w in text.lower().split()]
     return bool(words) and all(not w or _HESITATION.match(w) for w in words)
+
+
+_THANKS_AT_END = re.compile(
+    r"\b(thanks?( you)?( (so|very) much)?|thx|ty|tysm|cheers|appreciate it)[\s.!:)]*$", re.I
+)
 
 
 def signing_off(u: Understood, memory: Memory) -> bool:
@@ -213,8 +213,8 @@ def answers(result: dict[str, Any], threshold: float) -> bool:
 
 
 def ambiguous_alone(u: Understood, memory: Memory, cfg: Config) -> bool:
-    """A follow-up that may well mean something else on its own: short, or NLU unsure of it
-    ("and if I don't like it, how do I cancel?" after a Club answer)."""
+    """A follow-up that may well mean something else on its own: short, NLU unsure of it
+    ("and if I don't like it, how do I cancel?" after a Club answer), or about "it"."""
     return follow_up_query(u, memory, cfg) is not None or (
         context_query(u, memory, cfg) is not None
         and (u.confidence < cfg.topic_confidence or refers_back(u.text))
