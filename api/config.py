@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     # featurizer also uses (make embedder), or PyTorch ("torch": 5x the CPU per question).
     embedder_backend: str = Field("onnx", pattern="^(onnx|torch)$")
     embedder_onnx_dir: Path = ROOT / "var" / "embedder-onnx"
-    # Cosine similarity below which the bot does not answer from an article and hands off
-    # (reason no_kb_answer). Chosen by `make bench-kb` on the dev split of the eval questions.
+    # Answer score (below) under which the bot does not answer from an article and offers a
+    # person (reason no_kb_answer). Chosen by `make bench-kb` on the dev split of the eval
+    # questions.
     kb_answer_threshold: float = Field(0.36, ge=-1, le=1)
     # The answer score is the article's score less these times NLU's out-of-scope probability
     # and the share of the question the article does not cover (knowledge_base/coverage.py);

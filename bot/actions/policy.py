@@ -109,13 +109,20 @@ def leaning_reason(u: Understood, cfg: Config) -> str | None:
     return "requested" if u.intent == "request_human" else "sensitive_topic"
 
 
+def _words(text: str) -> list[str]:
+    """The message's words, lowercased, without the punctuation around them."""
+    return [w.strip(",.!?…") for w in text.lower().split()]
+
+
+def _first_word(text: str) -> str:
+    """The first word once fillers are skipped ("ok so how long" -> "how"); "" if none."""
+    return next((w for w in _words(text) if w not in FILLERS), "")
+
+
 def looks_like_a_question(text: str) -> bool:
     """A question (not "ok cool, doing that now"): a question mark, or a question word first
     once fillers are skipped ("ok how long am i supposed to wait")."""
-    words = [w.strip(",.!") for w in text.strip().lower().split()]
-    while words and words[0] in FILLERS:
-        words = words[1:]
-    return "?" in text or bool(words and words[0] in QUESTION_WORDS)
+    return "?" in text or _first_word(text) in QUESTION_WORDS
 
 
 _HESITATION = re.compile(r"^(u+h+m*|u+m+|h+m+|e+r+m*|e+h+|a+h+|m{2,}|\.+)$")
@@ -124,7 +131,7 @@ _HESITATION = re.compile(r"^(u+h+m*|u+m+|h+m+|e+r+m*|e+h+|a+h+|m{2,}|\.+)$")
 def hesitation(text: str) -> bool:
     """ "uh", "hmm...", "umm": a sound, not a message (NLU read "uh" as affirm at 0.81, which
     would take a pending offer of a person)."""
-    words = [w.strip(",.!?…") for w in text.lower().split()]
+    words = _words(text)
     return bool(words) and all(not w or _HESITATION.match(w) for w in words)
 
 
@@ -142,10 +149,8 @@ def signing_off(u: Understood, memory: Memory) -> bool:
         return False
     if "?" in u.text or not _THANKS_AT_END.search(u.text.strip()):
         return False
-    words = [w.strip(",.!") for w in u.text.strip().lower().split()]
-    while words and words[0] in FILLERS:
-        words = words[1:]
-    return not words or words[0] in ACKNOWLEDGING or words[0] not in QUESTION_WORDS
+    first = _first_word(u.text)
+    return first in ACKNOWLEDGING or first not in QUESTION_WORDS
 
 
 def not_helped(text: str, cfg: Config) -> bool:
@@ -226,7 +231,7 @@ _BACK = {"it", "them", "they"}
 
 def refers_back(text: str) -> bool:
     """ "can I mail it in?" after a trade-in answer: the thing is the previous question's."""
-    return any(w.strip(",.!?") in _BACK for w in text.lower().split())
+    return not _BACK.isdisjoint(_words(text))
 
 
 def acknowledgement(u: Understood, memory: Memory, cfg: Config) -> bool:
@@ -240,7 +245,7 @@ def acknowledgement(u: Understood, memory: Memory, cfg: Config) -> bool:
         and (u.intent in UNCLEAR or u.confidence < cfg.topic_confidence)
     ):
         return False
-    first = u.text.strip().lower().split()[0].strip(",.!")
+    first = next(iter(_words(u.text)), "")
     return memory.bot_move == ANSWER or first in ACKNOWLEDGING
 
 
