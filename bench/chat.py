@@ -306,7 +306,8 @@ def report(result: dict, floor_: dict) -> str:
         cpu = p["cpu_ms_per_turn"]
         rows.append(
             [name, p["turns"], p["errors"], p["retried"], p["answered"],
-             p["p50"], p["p95"], p["p99"], round(p["p50"] / floor_["floor_ms"], 1), p["turns_per_s"],
+             p["p50"], p["p95"], p["p99"], round(p["p50"] / floor_["floor_ms"], 1),
+             p["turns_per_s"],
              cpu["rasa"], cpu["actions"], cpu["app"], round(sum(cpu.values()), 1)]
         )  # fmt: skip
     rss = result["rss_mb"]
