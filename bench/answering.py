@@ -86,6 +86,7 @@ def routed_to_kb(parse: dict) -> bool:
             (c.get("text", ""), c.get("intent", ""), float(c.get("confidence") or 0.0))
             for c in parse.get("sentence_intents") or []
         ),
+        known=float(parse.get("known_words", 1.0)),
     )
     return policy.decide(understood, policy.Memory(), policy.load_config()).action == "search"
 

@@ -50,6 +50,7 @@ def understood(tracker: Tracker) -> policy.Understood:
         intent=latest_intent(tracker) or "nlu_fallback",
         confidence=float((message.get("intent") or {}).get("confidence") or 0.0),
         clauses=clauses,
+        known=float(message.get("known_words", 1.0)),
     )
 
 

@@ -17,7 +17,8 @@ Priority, first match wins (documented in DESIGN.md):
     "yes" -> glad it helped; thanks/bye -> the conversation ends, resolved by the bot
     (so does "ok will call my bank, thanks", whatever topic NLU reads in it);
     "ok, doing that now" (not understood, not a question) -> anything else?
- 6. not understood   ask to rephrase once, then low_confidence ("uh", "hmm": never a yes);
+ 6. not understood   ask to rephrase once, then low_confidence ("uh", "hmm": never a yes;
+                     a few words mostly unknown to NLU, "ja genau das", are not understood);
                      a yes or no that answers nothing ("yeah that" after "could you say it
                      another way?") counts as not understood, and so does an unsure yes or
                      no as the session's first message. A long message is searched first (a
@@ -68,7 +69,7 @@ __all__ = [
     "ANSWER", "CONVERSATIONAL", "OFFER", "POLICY_FILE", "REPHRASE", "REPLY", "SENSITIVE",
     "TOPICS", "UNCLEAR", "Config", "Decision", "Memory", "Understood", "after_search",
     "ambiguous_alone", "answers", "context_query", "decide", "escalation_reason",
-    "follow_up_query", "hesitation", "is_rephrase", "leaning_reason", "load_config",
+    "follow_up_query", "foreign", "hesitation", "is_rephrase", "leaning_reason", "load_config",
     "looks_like_a_question", "needs_after_reading", "not_helped", "passage", "read_follow_up",
     "signing_off",
 ]  # fmt: skip
@@ -133,6 +134,18 @@ def hesitation(text: str) -> bool:
     would take a pending offer of a person)."""
     words = _words(text)
     return bool(words) and all(not w or _HESITATION.match(w) for w in words)
+
+
+def foreign(u: Understood, cfg: Config) -> bool:
+    """ "bonjour, c'est pour le... comment dire": mostly words NLU never saw, which it places
+    somewhere anyway (out_of_scope at 0.4-0.6, or a yes). Not understood, unless NLU reads a
+    support topic or a reason to hand over in it ("wo ist meine bestellung" as order tracking
+    is worth answering)."""
+    return (
+        u.words >= cfg.foreign_min_words
+        and u.known <= cfg.foreign_known_share
+        and u.intent not in TOPICS | ESCALATING
+    )
 
 
 _THANKS_AT_END = re.compile(
@@ -257,7 +270,7 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         reason = offered  # "yes, a person please" takes the offer: its reason stands
     if reason:
         return Decision("handoff", reason=reason)
-    if hesitation(u.text):
+    if hesitation(u.text) or foreign(u, cfg):
         return _unclear(memory, cfg)
 
     if offered and u.intent == "affirm" and u.confidence >= cfg.accept_confidence:

@@ -59,6 +59,8 @@ class Config:
         }
     )
     max_unclear_in_row: int = 2
+    foreign_known_share: float = 0.34
+    foreign_min_words: int = 3
     substantive_words: int = 12
     followup_words: int = 7
     not_helped_patterns: tuple[re.Pattern, ...] = ()
@@ -83,6 +85,8 @@ class Understood:
     confidence: float = 1.0
     # [(clause text, intent, confidence)] for long messages (bot/components/sentences.py)
     clauses: tuple[tuple[str, str, float], ...] = ()
+    # share of the message's words seen in NLU training (bot/components/known_words.py)
+    known: float = 1.0
 
     @property
     def words(self) -> int:

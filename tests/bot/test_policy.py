@@ -383,3 +383,43 @@ def test_a_follow_up_about_the_same_thing_is_read_after_the_question_before_it()
     assert not ambiguous_alone(new_topic, trade_in, CFG)
     # Nothing before it to refer to.
     assert not ambiguous_alone(mail_it, Memory(), CFG)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "known"),
+    [
+        ("bonjour, c'est pour le... comment dire", "out_of_scope", 1 / 7),
+        ("ja genau das", "affirm", 0.0),  # never takes a pending offer
+        ("enfin bref c'est pour le", "out_of_scope", 1 / 6),
+    ],
+)
+def test_a_message_mostly_in_words_nlu_never_saw_is_not_understood(text, intent, known):
+    u = Understood(text=text, intent=intent, confidence=0.55, known=known)
+    offered = Memory(bot_move=OFFER + "no_kb_answer", answered=True)
+    assert decide(u, offered, CFG) == Decision("rephrase")
+    twice = Memory(bot_move=REPHRASE, unclear_in_row=1)
+    assert decide(u, twice, CFG) == Decision("handoff", reason="low_confidence")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "known"),
+    [
+        ("wo ist meine bestellung", "order_tracking", 0.0),  # a topic NLU reads: answered
+        ("agente por favor", "request_human", 0.0),  # a reason to hand over stands
+        ("refund pls", "out_of_scope", 0.0),  # two words: too few to tell
+        ("k but hte othr thng w teh", "out_of_scope", 0.43),  # typos, mostly English
+    ],
+)
+def test_few_unknown_words_a_topic_or_a_handover_keep_their_reading(text, intent, known):
+    u = Understood(text=text, intent=intent, confidence=0.55, known=known)
+    assert decide(u, Memory(), CFG) != Decision("rephrase")
+
+
+def test_a_yes_or_no_question_asked_again_with_or_not_is_repeated():
+    insisting = said("so can i send the rental skis back by mail or not?", "store_info")
+    assert decide(insisting, AFTER_ANSWER, CFG) == Decision("handoff", reason="repeated")
+    # the same words as the session's first question are just a question
+    assert decide(insisting, Memory(), CFG).action == "search"
+    # "or not" inside a longer question is not insisting
+    other = said("is it waterproof or not very breathable, and how do I wash it?", "product_info")
+    assert decide(other, AFTER_ANSWER, CFG).action == "search"
