@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_base.coverage import Vocabulary, stem, words
+from knowledge_base.coverage import Vocabulary, asking_part, stem, words
 
 ARTICLES = [
     ("return-policy", "Return policy. Return unused items within 60 days for a refund."),
@@ -39,3 +39,35 @@ def test_what_an_article_lacks_is_weighed_by_rarity():
 @pytest.mark.parametrize("question", ["returns", "RETURN", "return!!"])
 def test_case_punctuation_and_plurals_do_not_matter(question):
     assert Vocabulary.from_texts(ARTICLES).uncovered(question, "return-policy") == 0.0
+
+
+STORY = (
+    "My fiancée Ingrid and I are doing a little elopement hike in the Dolomites in June. "
+    "We fly out soon. Can I return boots I wore outside?"
+)
+
+
+def test_in_a_long_message_only_the_sentences_that_ask_count():
+    assert asking_part(STORY) == "Can I return boots I wore outside?"
+    vocabulary = Vocabulary.from_texts(ARTICLES)
+    assert vocabulary.uncovered(STORY, "return-policy") < 0.2  # the story does not count
+    # what the question asks still counts
+    assert vocabulary.uncovered(STORY.replace("return boots", "rent skis"), "return-policy") > 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please, how I can track my parcel? I did not receive any link.",  # short: all of it
+        "we are going on a long trip with the whole family to the mountains in June and my "
+        "boots are falling apart after one season of light use on easy trails",  # no question
+    ],
+)
+def test_a_short_message_or_a_story_without_a_question_counts_whole(text):
+    assert asking_part(text) == text
+
+
+def test_a_question_word_after_fillers_starts_an_asking_sentence():
+    text = ("sorry cat on keyboard lol. returned boots at the portland store on saturday and "
+            "paid with paypal. ok so when does the money show up")  # fmt: skip
+    assert asking_part(text) == "ok so when does the money show up"
