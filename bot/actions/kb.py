@@ -146,7 +146,7 @@ class ActionAnswerFromKb(Action):
             )
             results = response.results
             alone = [_as_dict(r) for r in results]
-            if policy.is_rephrase(u, mem, alone):
+            if policy.is_rephrase(u, mem, alone, cfg):
                 decision = policy.Decision("handoff", reason="repeated")
             else:
                 context = policy.context_query(u, mem, cfg)

@@ -29,7 +29,8 @@ Priority, first match wins (documented in DESIGN.md):
                      that, the help center is searched first (8)
  8. a question       search the help center (with the previous question as context for short
                      follow-ups, never repeating a passage already shown):
-                     answer; the same passage right after it was shown -> repeated;
+                     answer; the same passage right after it was shown, or its article
+                     asked again in the previous question's words -> repeated;
                      nothing good enough -> a disputed charge, an account-security report
                      or a request for a person below their bars ("I see two times the money
                      for one jacket": billing_dispute at 0.64) is handed over for it; else
@@ -71,7 +72,7 @@ __all__ = [
     "ambiguous_alone", "answers", "context_query", "decide", "escalation_reason",
     "follow_up_query", "foreign", "hesitation", "is_rephrase", "leaning_reason", "load_config",
     "looks_like_a_question", "needs_after_reading", "not_helped", "passage", "read_follow_up",
-    "signing_off",
+    "restates", "signing_off",
 ]  # fmt: skip
 
 
@@ -359,15 +360,53 @@ def passage(result: dict[str, Any]) -> str:
     return f"{result['slug']}#{result['section']}"
 
 
-def is_rephrase(u: Understood, memory: Memory, results: list[dict[str, Any]]) -> bool:
-    """A question on a support topic, right after that very passage and without a "yes",
-    that leads back to it: the answer did not help."""
-    return bool(
+def is_rephrase(
+    u: Understood, memory: Memory, results: list[dict[str, Any]], cfg: Config
+) -> bool:
+    """A question on a support topic, right after an answer and without a "yes", that leads
+    back to the passage just shown, or to its article in the previous question's own words
+    ("ok but when will the refund for the jacket actually be on my card" after "when do i get
+    my refund for the jacket i sent back"): the answer did not help."""
+    if not (
         results
         and u.intent in TOPICS
         and looks_like_a_question(u.text)
         and memory.bot_move == ANSWER
-        and passage(results[0]) == memory.last_passage
+    ):
+        return False
+    if passage(results[0]) == memory.last_passage:
+        return True
+    same_article = results[0]["slug"] == (memory.last_passage or "").split("#")[0]
+    return same_article and restates(u.text, memory.last_question or "", cfg)
+
+
+_NOT_CONTENT = FILLERS | QUESTION_WORDS | {
+    "the", "for", "you", "your", "my", "mine", "me", "get", "got", "with", "that", "this", "not",
+    "from", "have", "has", "had", "was", "were", "its", "it's", "i'm", "im", "they", "them",
+    "there", "their", "about", "just", "still", "did", "dont", "don't", "cant", "can't", "want",
+    "need", "like", "know", "please", "pls", "into", "out", "then", "than", "our",
+}  # fmt: skip
+
+
+def _content_words(text: str) -> set[str]:
+    """Words that carry the subject, a plural "s" dropped ("shoes" = "shoe")."""
+    out = set()
+    for word in _words(text):
+        word = word.strip("'\"()")
+        if len(word) < 3 or word in _NOT_CONTENT:
+            continue
+        out.add(word[:-1] if word.endswith("s") and not word.endswith("ss") else word)
+    return out
+
+
+def restates(text: str, previous: str, cfg: Config) -> bool:
+    """``text`` asks ``previous`` again: at least ``restate_shared_words`` subject words in
+    common, and that much of the two messages' subject words together."""
+    now, before = _content_words(text), _content_words(previous)
+    shared = now & before
+    return (
+        len(shared) >= cfg.restate_shared_words
+        and len(shared) / len(now | before) >= cfg.restate_overlap
     )
 
 

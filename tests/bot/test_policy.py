@@ -104,12 +104,12 @@ def test_thanks_before_any_answer_does_not_end_the_conversation():
 def test_the_same_passage_right_after_it_was_shown_is_a_rephrase():
     results = [{"slug": "return-policy", "section": "Northpeak return policy", "score": 0.7}]
     again = said("where do I send the boots back", "returns_refunds")
-    assert is_rephrase(again, AFTER_ANSWER, results)
+    assert is_rephrase(again, AFTER_ANSWER, results, CFG)
     # After "yes, thanks" the same passage is a follow-up needing the next one, not a repeat.
     after_yes = Memory(bot_move=REPLY, last_passage=AFTER_ANSWER.last_passage)
-    assert not is_rephrase(again, after_yes, results)
+    assert not is_rephrase(again, after_yes, results, CFG)
     # Not a question on a topic ("ok perfect"): never a repeat.
-    assert not is_rephrase(said("ok perfect", "nlu_fallback"), AFTER_ANSWER, results)
+    assert not is_rephrase(said("ok perfect", "nlu_fallback"), AFTER_ANSWER, results, CFG)
 
 
 def test_short_follow_ups_are_searched_with_the_previous_question():
@@ -423,3 +423,26 @@ def test_a_yes_or_no_question_asked_again_with_or_not_is_repeated():
     # "or not" inside a longer question is not insisting
     other = said("is it waterproof or not very breathable, and how do I wash it?", "product_info")
     assert decide(other, AFTER_ANSWER, CFG).action == "search"
+
+
+def test_the_previous_question_asked_again_in_its_own_words_is_a_rephrase():
+    refund = Memory(
+        bot_move=ANSWER,
+        last_question="when do i get my refund for the jacket i sent back",
+        last_passage="refund-timing#Check your refund status",
+        shown=frozenset({"refund-timing#Check your refund status"}),
+        answered=True,
+    )
+    other_section = [{"slug": "refund-timing", "section": "When it lands", "score": 0.6}]
+    again = said("ok but when will the refund for the jacket actually be on my card", "payments")
+    assert is_rephrase(again, refund, other_section, CFG)
+    # a follow-up on the same article in other words is a new question
+    follow_up = said("and does that work the same for paypal?", "payments")
+    assert not is_rephrase(follow_up, refund, other_section, CFG)
+    # the same words leading to another article: a new question
+    elsewhere = [{"slug": "price-match", "section": "Price drops", "score": 0.6}]
+    assert not is_rephrase(again, refund, elsewhere, CFG)
+    # after "yes, thanks" it is a follow-up
+    after_yes = Memory(bot_move=REPLY, last_question=refund.last_question,
+                       last_passage=refund.last_passage)  # fmt: skip
+    assert not is_rephrase(again, after_yes, other_section, CFG)
