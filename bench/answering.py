@@ -87,6 +87,14 @@ def routed_to_kb(parse: dict) -> bool:
             for c in parse.get("sentence_intents") or []
         ),
         known=float(parse.get("known_words", 1.0)),
+        sensitive=max(
+            (
+                float(r.get("confidence") or 0.0)
+                for r in parse.get("intent_ranking") or []
+                if r.get("name") in policy.SENSITIVE
+            ),
+            default=0.0,
+        ),
     )
     return policy.decide(understood, policy.Memory(), policy.load_config()).action == "search"
 

@@ -51,6 +51,14 @@ def understood(tracker: Tracker) -> policy.Understood:
         confidence=float((message.get("intent") or {}).get("confidence") or 0.0),
         clauses=clauses,
         known=float(message.get("known_words", 1.0)),
+        sensitive=max(
+            (
+                float(r.get("confidence") or 0.0)
+                for r in message.get("intent_ranking") or []
+                if r.get("name") in policy.SENSITIVE
+            ),
+            default=0.0,
+        ),
     )
 
 

@@ -6,7 +6,9 @@ conversation (``Memory``), in turn.py; thresholds come from ``bot/policy.yml``. 
 (``kb.py``, ``handoff.py``) only gather those and carry the decision out.
 
 Priority, first match wins (documented in DESIGN.md):
- 1. sensitive_topic  a disputed charge or account security, anywhere in the message
+ 1. sensitive_topic  a disputed charge or account security, anywhere in the message (also
+                     when NLU is unsure of it but the customer disowns what was done:
+                     "a redemption i never made", "the email on it isn't mine")
  2. frustration      a complaint or anger, anywhere in the message
  3. requested        the customer asks for a person, anywhere in the message (with an
                      offer pending, asking for a person takes the offer: its reason stands)
@@ -69,7 +71,7 @@ from bot.actions.turn import (
 __all__ = [
     "ANSWER", "CONVERSATIONAL", "OFFER", "POLICY_FILE", "REPHRASE", "REPLY", "SENSITIVE",
     "TOPICS", "UNCLEAR", "Config", "Decision", "Memory", "Understood", "after_search",
-    "ambiguous_alone", "answers", "context_query", "decide", "escalation_reason",
+    "ambiguous_alone", "answers", "context_query", "decide", "disowns", "escalation_reason",
     "follow_up_query", "foreign", "hesitation", "is_rephrase", "leaning_reason", "load_config",
     "looks_like_a_question", "needs_after_reading", "not_helped", "passage", "read_follow_up",
     "restates", "signing_off",
@@ -87,8 +89,10 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
     """Priorities 1-3: a reason to hand over whatever else the message says."""
     bar = cfg.escalate_confidence
     sensitive_bar = bar.get(u.intent, bar["sensitive"])  # a sensitive intent's own bar, if set
-    if (u.intent in SENSITIVE and u.confidence >= sensitive_bar) or _clause_intent(
-        u, SENSITIVE, cfg.clause_sensitive
+    if (
+        (u.intent in SENSITIVE and u.confidence >= sensitive_bar)
+        or _clause_intent(u, SENSITIVE, cfg.clause_sensitive)
+        or disowns(u, cfg)
     ):
         return "sensitive_topic"
     if (u.intent == "complain" and u.confidence >= bar["complain"]) or _clause_intent(
@@ -100,6 +104,18 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
     ):
         return "requested"
     return None
+
+
+def disowns(u: Understood, cfg: Config) -> bool:
+    """The customer disowns something done in their account or with their card ("a redemption
+    on my acct from last week i never made", "the email on the account isn't mine anymore")
+    and NLU sees a disputed charge or an account-security report in it at all (in the
+    whole message's ranking or as a clause's intent), if not surely: a person must look."""
+    if not any(p.search(u.text) for p in cfg.disowning_patterns):
+        return False
+    return u.sensitive >= cfg.disowned_sensitive or any(
+        intent in SENSITIVE for _, intent, _ in u.clauses
+    )
 
 
 def leaning_reason(u: Understood, cfg: Config) -> str | None:

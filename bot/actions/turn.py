@@ -66,6 +66,8 @@ class Config:
     substantive_words: int = 12
     followup_words: int = 7
     not_helped_patterns: tuple[re.Pattern, ...] = ()
+    disowning_patterns: tuple[re.Pattern, ...] = ()
+    disowned_sensitive: float = 0.1
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +75,7 @@ def load_config(path: Path = POLICY_FILE) -> Config:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     compiled = {
         key: tuple(re.compile(p, re.I) for p in data.pop(key, []))
-        for key in ("not_helped_patterns",)
+        for key in ("not_helped_patterns", "disowning_patterns")
     }
     return Config(**data, **compiled)
 
@@ -89,6 +91,8 @@ class Understood:
     clauses: tuple[tuple[str, str, float], ...] = ()
     # share of the message's words seen in NLU training (bot/components/known_words.py)
     known: float = 1.0
+    # NLU's probability of a sensitive intent (billing_dispute, account_security), the larger
+    sensitive: float = 0.0
 
     @property
     def words(self) -> int:

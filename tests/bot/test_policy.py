@@ -446,3 +446,29 @@ def test_the_previous_question_asked_again_in_its_own_words_is_a_rephrase():
     after_yes = Memory(bot_move=REPLY, last_question=refund.last_question,
                        last_passage=refund.last_passage)  # fmt: skip
     assert not is_rephrase(again, after_yes, other_section, CFG)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "all my points are gone?? theres a redemption on my acct from last week i never made",
+        "the reset link goes to an email address that isn't mine, someone must have changed it",
+        "there's an order on my account I did not place",
+    ],
+)
+def test_disowned_account_activity_goes_to_a_person_when_nlu_sees_it_as_sensitive_at_all(text):
+    # NLU is unsure: the top intent is a support topic, the sensitive one far below its bar
+    unsure = Understood(text=text, intent="promotions", confidence=0.47, sensitive=0.16)
+    assert decide(unsure, AFTER_ANSWER, CFG) == Decision("handoff", reason="sensitive_topic")
+    # a clause read as sensitive counts too
+    clause = Understood(text=text, intent="account_access", confidence=0.8, sensitive=0.02,
+                        clauses=(("someone else did it", "account_security", 0.3),))  # fmt: skip
+    assert decide(clause, Memory(), CFG) == Decision("handoff", reason="sensitive_topic")
+
+
+def test_disowning_words_without_any_sensitive_reading_are_a_question():
+    wrong_item = Understood(text="the jacket you sent isn't mine, I ordered a fleece",
+                            intent="delivery_problem", confidence=0.9, sensitive=0.03)  # fmt: skip
+    assert decide(wrong_item, Memory(), CFG).action == "search"
+    unsure = Understood(text="where is my order", intent="order_tracking", sensitive=0.5)
+    assert decide(unsure, Memory(), CFG).action == "search"  # sensitive reading, no disowning
