@@ -472,3 +472,9 @@ def test_disowning_words_without_any_sensitive_reading_are_a_question():
     assert decide(wrong_item, Memory(), CFG).action == "search"
     unsure = Understood(text="where is my order", intent="order_tracking", sensitive=0.5)
     assert decide(unsure, Memory(), CFG).action == "search"  # sensitive reading, no disowning
+
+
+def test_a_product_never_used_is_not_disowned_activity():
+    unused = Understood(text="stove wont light, brand new never used it once",
+                        intent="product_info", confidence=0.6, sensitive=0.2)  # fmt: skip
+    assert decide(unused, Memory(), CFG).action == "search"
