@@ -78,24 +78,7 @@ def routed_to_kb(parse: dict) -> bool:
     message in a conversation: nothing shown before)."""
     from bot.actions import policy
 
-    understood = policy.Understood(
-        text=parse.get("text") or "",
-        intent=(parse.get("intent") or {}).get("name") or "nlu_fallback",
-        confidence=float((parse.get("intent") or {}).get("confidence") or 0.0),
-        clauses=tuple(
-            (c.get("text", ""), c.get("intent", ""), float(c.get("confidence") or 0.0))
-            for c in parse.get("sentence_intents") or []
-        ),
-        known=float(parse.get("known_words", 1.0)),
-        sensitive=max(
-            (
-                float(r.get("confidence") or 0.0)
-                for r in parse.get("intent_ranking") or []
-                if r.get("name") in policy.SENSITIVE
-            ),
-            default=0.0,
-        ),
-    )
+    understood = policy.Understood.from_parse(parse)
     return policy.decide(understood, policy.Memory(), policy.load_config()).action == "search"
 
 

@@ -18,7 +18,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import policy
 from bot.actions.clients.app import AppClient, AppUnavailable, SearchResult
-from bot.actions.context import latest_intent
 from bot.actions.messages import APP_UNREACHABLE, ASK_REPHRASE, NO_KB_ANSWER, TALK_TO_PERSON
 
 logger = logging.getLogger(__name__)
@@ -40,26 +39,7 @@ OFFER_BUTTONS = [
 
 
 def understood(tracker: Tracker) -> policy.Understood:
-    message = tracker.latest_message or {}
-    clauses = tuple(
-        (c.get("text", ""), c.get("intent", ""), float(c.get("confidence") or 0.0))
-        for c in message.get("sentence_intents") or []
-    )
-    return policy.Understood(
-        text=(message.get("text") or "").strip(),
-        intent=latest_intent(tracker) or "nlu_fallback",
-        confidence=float((message.get("intent") or {}).get("confidence") or 0.0),
-        clauses=clauses,
-        known=float(message.get("known_words", 1.0)),
-        sensitive=max(
-            (
-                float(r.get("confidence") or 0.0)
-                for r in message.get("intent_ranking") or []
-                if r.get("name") in policy.SENSITIVE
-            ),
-            default=0.0,
-        ),
-    )
+    return policy.Understood.from_parse(tracker.latest_message or {})
 
 
 def memory(tracker: Tracker) -> policy.Memory:

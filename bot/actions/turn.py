@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -97,6 +98,29 @@ class Understood:
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+    @classmethod
+    def from_parse(cls, parse: dict[str, Any]) -> Understood:
+        """From Rasa's parse of the message (the tracker's latest message, or /model/parse)."""
+        intent = parse.get("intent") or {}
+        return cls(
+            text=(parse.get("text") or "").strip(),
+            intent=intent.get("name") or "nlu_fallback",
+            confidence=float(intent.get("confidence") or 0.0),
+            clauses=tuple(
+                (c.get("text", ""), c.get("intent", ""), float(c.get("confidence") or 0.0))
+                for c in parse.get("sentence_intents") or []
+            ),
+            known=float(parse.get("known_words", 1.0)),
+            sensitive=max(
+                (
+                    float(r.get("confidence") or 0.0)
+                    for r in parse.get("intent_ranking") or []
+                    if r.get("name") in SENSITIVE
+                ),
+                default=0.0,
+            ),
+        )
 
 
 @dataclass(frozen=True)

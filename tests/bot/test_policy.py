@@ -478,3 +478,24 @@ def test_a_product_never_used_is_not_disowned_activity():
     unused = Understood(text="stove wont light, brand new never used it once",
                         intent="product_info", confidence=0.6, sensitive=0.2)  # fmt: skip
     assert decide(unused, Memory(), CFG).action == "search"
+
+
+def test_what_nlu_understood_comes_from_rasas_parse():
+    parse = {
+        "text": "  someone used my card  ",
+        "intent": {"name": "payments", "confidence": 0.51},
+        "intent_ranking": [
+            {"name": "payments", "confidence": 0.51},
+            {"name": "billing_dispute", "confidence": 0.3},
+            {"name": "account_security", "confidence": 0.12},
+        ],
+        "sentence_intents": [{"text": "someone used my card", "intent": "payments",
+                              "confidence": 0.5}],  # fmt: skip
+        "known_words": 0.75,
+    }
+    assert Understood.from_parse(parse) == Understood(
+        text="someone used my card", intent="payments", confidence=0.51,
+        clauses=(("someone used my card", "payments", 0.5),), known=0.75, sensitive=0.3,
+    )  # fmt: skip
+    # an empty parse (no NLU output) is a message not understood, in English
+    assert Understood.from_parse({}) == Understood(text="", intent="nlu_fallback", confidence=0.0)
