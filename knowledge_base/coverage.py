@@ -104,6 +104,12 @@ def asking_part(text: str) -> str:
     return " ".join(asking) or text
 
 
+def asked_words(question: str) -> set[str]:
+    """The informative words coverage counts: in a long message, those of the sentences that
+    ask (``asking_part``), if they have any."""
+    return words(asking_part(question)) or words(question)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The words of each article (title, text and stored questions) and how many use each."""
@@ -129,9 +135,11 @@ class Vocabulary:
         return math.log((n + 1) / (self.document_frequency.get(word, 0) + 0.5))
 
     def uncovered(self, question: str, slug: str) -> float:
-        """Share (0-1, weighted) of the question's informative words the article lacks; in a
-        long message, of the sentences that ask (``asking_part``), if they have any."""
-        asked = words(asking_part(question)) or words(question)
+        """Share (0-1, weighted) of the question's informative words the article lacks."""
+        return self.uncovered_words(asked_words(question), slug)
+
+    def uncovered_words(self, asked: set[str], slug: str) -> float:
+        """``uncovered`` for the question's ``asked_words``, found once per search."""
         if not asked:
             return 0.0
         article = self.by_article.get(slug, frozenset())

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from knowledge_base.chunking import Passage, plain_text
+from knowledge_base.coverage import asked_words
 from knowledge_base.index import Encoder, PassageIndex
 
 # Longer than any chat message (SUPPORTBOT_HANDOFF_MAX_MESSAGE_CHARS, 2000 by default), so
@@ -182,6 +183,8 @@ class SearchEngine:
             scored.append((passages[rows[best]], score))
         ranked = sorted(scored, key=lambda ps: -ps[1])[:k]
         doubt = self.out_of_scope_weight * float((intents or {}).get("out_of_scope", 0.0))
+        asked = asked_words(text)  # once for all the results
+        uncovered = index.vocabulary.uncovered_words
         return [
             SearchResult(
                 slug=p.slug,
@@ -191,7 +194,7 @@ class SearchEngine:
                 score=round(s, 4),
                 url=f"/help/{p.slug}",
                 answer_score=round(
-                    s - doubt - self.uncovered_weight * index.vocabulary.uncovered(text, p.slug),
+                    s - doubt - self.uncovered_weight * uncovered(asked, p.slug),
                     4,
                 ),
             )

@@ -61,9 +61,9 @@ class Config:
     )
     max_unclear_in_row: int = 2
     foreign_known_share: float = 0.34
+    foreign_min_words: int = 3
     restate_shared_words: int = 2
     restate_overlap: float = 0.25
-    foreign_min_words: int = 3
     substantive_words: int = 12
     followup_words: int = 7
     not_helped_patterns: tuple[re.Pattern, ...] = ()
