@@ -37,6 +37,9 @@ STOPWORDS = frozenset(
         "hello", "hey", "thanks", "thank", "thx", "get", "got", "im", "dont", "cant", "want",
         "need", "like", "know", "still", "they", "them", "their", "he", "she", "his", "her",
         "him", "one", "way",
+        # texting forms of the same ("wats that worth", "whats ur phone number")
+        "wat", "wats", "whats", "wht", "abt", "bc", "cuz", "gonna", "wanna", "gotta", "lol",
+        "okay", "yeah", "yea", "nah", "yep", "nope",
     }
 )  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
@@ -60,12 +63,15 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> set[str]:
-    """The informative words of ``text``: lowercased, stemmed, no stopwords."""
-    return {
+    """The informative words of ``text``: lowercased, stemmed, no stopwords (before or after
+    the stem: "whats" -> "what", "uses" -> "us"), no numbers (an amount, a count or an order
+    number is not a subject: "got 460 points")."""
+    stems = (
         stem(word)
         for word in _WORD.findall(text.lower())
-        if len(word) >= 3 and word not in STOPWORDS
-    }
+        if len(word) >= 3 and not word.isdigit() and word not in STOPWORDS
+    )
+    return {s for s in stems if s not in STOPWORDS}
 
 
 # A message this long is often a story around its question (bench-kb, dev split: focusing on
@@ -104,10 +110,16 @@ def asking_part(text: str) -> str:
     return " ".join(asking) or text
 
 
+# Asking sentences with fewer informative words than this point back at the story ("is that
+# covered or nah", "is that a problem"): then the whole message is the question.
+MIN_ASKED_WORDS = 3
+
+
 def asked_words(question: str) -> set[str]:
     """The informative words coverage counts: in a long message, those of the sentences that
-    ask (``asking_part``), if they have any."""
-    return words(asking_part(question)) or words(question)
+    ask (``asking_part``), if they name enough to stand alone."""
+    asked = words(asking_part(question))
+    return asked if len(asked) >= MIN_ASKED_WORDS else words(question)
 
 
 @dataclass(frozen=True)
