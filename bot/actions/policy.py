@@ -8,7 +8,8 @@ conversation (``Memory``), in turn.py; thresholds come from ``bot/policy.yml``. 
 Priority, first match wins (documented in DESIGN.md):
  1. sensitive_topic  a disputed charge or account security, anywhere in the message (also
                      when NLU is unsure of it but the customer disowns what was done:
-                     "a redemption i never made", "the email on it isn't mine")
+                     "a redemption i never made", "the email on it isn't mine"); an injury
+                     or a legal threat ("burned my son's hand", "sent it to my attorney")
  2. frustration      a complaint or anger, anywhere in the message
  3. requested        the customer asks for a person, anywhere in the message (with an
                      offer pending, asking for a person takes the offer: its reason stands)
@@ -72,9 +73,9 @@ __all__ = [
     "ANSWER", "CONVERSATIONAL", "OFFER", "POLICY_FILE", "REPHRASE", "REPLY", "SENSITIVE",
     "TOPICS", "UNCLEAR", "Config", "Decision", "Memory", "Understood", "after_search",
     "ambiguous_alone", "answers", "context_query", "decide", "disowns", "escalation_reason",
-    "follow_up_query", "foreign", "hesitation", "is_rephrase", "leaning_reason", "load_config",
-    "looks_like_a_question", "needs_after_reading", "not_helped", "passage", "read_follow_up",
-    "restates", "signing_off",
+    "follow_up_query", "foreign", "harm_or_legal", "hesitation", "is_rephrase",
+    "leaning_reason", "load_config", "looks_like_a_question", "moves_on", "needs_after_reading",
+    "not_helped", "passage", "read_follow_up", "restates", "signing_off",
 ]  # fmt: skip
 
 
@@ -93,11 +94,15 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
         (u.intent in SENSITIVE and u.confidence >= sensitive_bar)
         or _clause_intent(u, SENSITIVE, cfg.clause_sensitive)
         or disowns(u, cfg)
+        or harm_or_legal(u.text, cfg)
     ):
         return "sensitive_topic"
-    if (u.intent == "complain" and u.confidence >= bar["complain"]) or _clause_intent(
-        u, {"complain"}, cfg.clause_complain
+    if (u.intent == "complain" and u.confidence >= bar["complain"]) or any(
+        intent == "complain" and conf >= cfg.clause_complain and not not_helped(clause, cfg)
+        for clause, intent, conf in u.clauses
     ):
+        # a clause that only says the answer did not help ("This is not helpful. How I
+        # change the size?") is not anger: with the question again it is `repeated`
         return "frustration"
     if (u.intent == "request_human" and u.confidence >= bar["request_human"]) or _clause_intent(
         u, {"request_human"}, cfg.clause_request_human
@@ -116,6 +121,12 @@ def disowns(u: Understood, cfg: Config) -> bool:
     return u.sensitive >= cfg.disowned_sensitive or any(
         intent in SENSITIVE for _, intent, _ in u.clauses
     )
+
+
+def harm_or_legal(text: str, cfg: Config) -> bool:
+    """An injury ("burned my son's hand", "the x-ray shows a fracture") or a legal threat
+    ("sent the photos to my attorney"): a person, whatever else the message says."""
+    return any(p.search(text) for p in cfg.harm_or_legal_patterns)
 
 
 def leaning_reason(u: Understood, cfg: Config) -> str | None:
@@ -143,12 +154,13 @@ def looks_like_a_question(text: str) -> bool:
     return "?" in text or _first_word(text) in QUESTION_WORDS
 
 
-_HESITATION = re.compile(r"^(u+h+m*|u+m+|h+m+|e+r+m*|e+h+|a+h+|m{2,}|\.+)$")
+_HESITATION = re.compile(r"^(u+h+m*|u+m+|h+m+|e+r+m*|e+h+|a+h+|m{2,}|\.+|(.)\2{3,})$")
 
 
 def hesitation(text: str) -> bool:
     """ "uh", "hmm...", "umm": a sound, not a message (NLU read "uh" as affirm at 0.81, which
-    would take a pending offer of a person)."""
+    would take a pending offer of a person); "ssssssss" too: a key held down (NLU read it as a
+    complaint at 0.35)."""
     words = _words(text)
     return bool(words) and all(not w or _HESITATION.match(w) for w in words)
 
@@ -393,7 +405,25 @@ def is_rephrase(
     if passage(results[0]) == memory.last_passage:
         return True
     same_article = results[0]["slug"] == (memory.last_passage or "").split("#")[0]
-    return same_article and restates(u.text, memory.last_question or "", cfg)
+    return (
+        same_article
+        and not moves_on(u.text)
+        and restates(u.text, memory.last_question or "", cfg)
+    )
+
+
+_MOVING_ON = re.compile(
+    r"^(and|also|plus|what about|how about|good to know|thanks|thank you|thx|great|perfect|"
+    r"cool|got it|makes sense)\b",
+    re.I,
+)
+
+
+def moves_on(text: str) -> bool:
+    """ "and if im not in the club how much does a tune cost", "Good to know. My real problem
+    is width...": a question that builds on the answer or takes it, not one asked again
+    (which sounds like "ok but when will the refund actually be on my card")."""
+    return bool(_MOVING_ON.match(text.strip()))
 
 
 _NOT_CONTENT = FILLERS | QUESTION_WORDS | {

@@ -45,13 +45,13 @@ OFFER = "offer:"  # + reason code
 class Config:
     escalate_confidence: dict[str, float] = field(
         default_factory=lambda: {
-            "sensitive": 0.8, "billing_dispute": 0.65, "complain": 0.6, "request_human": 0.3
+            "sensitive": 0.8, "billing_dispute": 0.6, "complain": 0.6, "request_human": 0.3
         }
     )
     accept_confidence: float = 0.75
     topic_confidence: float = 0.5
     search_out_of_scope_below: float = 0.7
-    clause_request_human: float = 0.8
+    clause_request_human: float = 0.75
     clause_complain: float = 0.85
     clause_sensitive: float = 0.85
     lean_confidence: dict[str, float] = field(
@@ -69,6 +69,7 @@ class Config:
     not_helped_patterns: tuple[re.Pattern, ...] = ()
     disowning_patterns: tuple[re.Pattern, ...] = ()
     disowned_sensitive: float = 0.1
+    harm_or_legal_patterns: tuple[re.Pattern, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +77,7 @@ def load_config(path: Path = POLICY_FILE) -> Config:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     compiled = {
         key: tuple(re.compile(p, re.I) for p in data.pop(key, []))
-        for key in ("not_helped_patterns", "disowning_patterns")
+        for key in ("not_helped_patterns", "disowning_patterns", "harm_or_legal_patterns")
     }
     return Config(**data, **compiled)
 
