@@ -75,7 +75,7 @@ __all__ = [
     "ambiguous_alone", "answers", "context_query", "decide", "disowns", "escalation_reason",
     "follow_up_query", "foreign", "harm_or_legal", "hesitation", "is_rephrase",
     "leaning_reason", "load_config", "looks_like_a_question", "moves_on", "needs_after_reading",
-    "not_helped", "passage", "read_follow_up", "restates", "signing_off",
+    "not_helped", "passage", "plain_yes", "read_follow_up", "restates", "signing_off",
 ]  # fmt: skip
 
 
@@ -152,6 +152,21 @@ def looks_like_a_question(text: str) -> bool:
     """A question (not "ok cool, doing that now"): a question mark, or a question word first
     once fillers are skipped ("ok how long am i supposed to wait")."""
     return "?" in text or _first_word(text) in QUESTION_WORDS
+
+
+_COURTESY = {"please", "pls", "plz", "thanks", "thank", "you", "thx", "ty"}
+# Not "ok": "ok thanks" after the offer is as likely a goodbye as a yes.
+_YES = {
+    "yes", "yeah", "yea", "yep", "yup", "ya", "yess", "sure", "absolutely", "definitely",
+    "do", "go", "ahead",
+}  # fmt: skip
+
+
+def plain_yes(text: str) -> bool:
+    """ "yes please, thank you", "please do, thanks": a yes and courtesy only (NLU read the
+    first as affirm at 0.60 and the second as thanks), which takes a pending offer."""
+    words = [w for w in _words(text) if w and w not in _COURTESY]
+    return bool(words) and all(w in _YES for w in words)
 
 
 _HESITATION = re.compile(r"^(u+h+m*|u+m+|h+m+|e+r+m*|e+h+|a+h+|m{2,}|\.+|(.)\2{3,})$")
@@ -302,7 +317,9 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
     if hesitation(u.text) or foreign(u, cfg):
         return _unclear(memory, cfg)
 
-    if offered and u.intent == "affirm" and u.confidence >= cfg.accept_confidence:
+    if offered and (
+        (u.intent == "affirm" and u.confidence >= cfg.accept_confidence) or plain_yes(u.text)
+    ):
         return Decision("handoff", reason=offered)
     if offered and u.intent in ("affirm", "deny"):
         return Decision("reply", response="utter_anything_else")
@@ -394,22 +411,21 @@ def is_rephrase(
     """A question on a support topic, right after an answer and without a "yes", that leads
     back to the passage just shown, or to its article in the previous question's own words
     ("ok but when will the refund for the jacket actually be on my card" after "when do i get
-    my refund for the jacket i sent back"): the answer did not help."""
+    my refund for the jacket i sent back"): the answer did not help. Not one that takes the
+    answer or builds on it (``moves_on``): if that leads back to the same passage, the help
+    center has nothing more for it."""
     if not (
         results
         and u.intent in TOPICS
         and looks_like_a_question(u.text)
         and memory.bot_move == ANSWER
+        and not moves_on(u.text)
     ):
         return False
     if passage(results[0]) == memory.last_passage:
         return True
     same_article = results[0]["slug"] == (memory.last_passage or "").split("#")[0]
-    return (
-        same_article
-        and not moves_on(u.text)
-        and restates(u.text, memory.last_question or "", cfg)
-    )
+    return same_article and restates(u.text, memory.last_question or "", cfg)
 
 
 _MOVING_ON = re.compile(

@@ -275,6 +275,24 @@ def test_a_thumbs_down_offer_taken_by_typing_yes():
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence"),
+    [("yes please, thank you", "affirm", 0.6), ("please do, thanks", "thank", 0.82)],
+)
+def test_a_yes_with_courtesy_takes_the_offer_however_unsure_nlu_is(text, intent, confidence):
+    offered = Memory(bot_move=OFFER + "no_kb_answer")
+    message = said(text, intent, confidence)
+    assert decide(message, offered, CFG) == Decision("handoff", reason="no_kb_answer")
+    # without an offer it is just a yes or a thanks
+    assert decide(message, AFTER_ANSWER, CFG).action != "handoff"
+    # "ok thanks" is as likely a goodbye
+    assert decide(said("ok thanks", "thank", 0.9), offered, CFG).action != "handoff"
+    # a yes with more in it is not a plain yes
+    assert decide(said("yes but what about shipping", "affirm", 0.6), offered, CFG).action != (
+        "handoff"
+    )
+
+
 def r(slug: str, score: float) -> dict:
     return {"slug": slug, "section": "S", "score": score}
 
@@ -470,6 +488,12 @@ def test_the_previous_question_asked_again_in_its_own_words_is_a_rephrase():
                  "Good to know. when will the refund for the jacket be on my card"):  # fmt: skip
         assert restates(text, refund.last_question, CFG)
         assert not is_rephrase(said(text, "payments"), refund, other_section, CFG)
+    # even when it leads back to the passage just shown ("Good to know. Do you stock wide
+    # boots?" after the toe-room passage of the size guide: nothing more there)
+    shown = [{"slug": "refund-timing", "section": "Check your refund status", "score": 0.6}]
+    assert is_rephrase(said("so when is my refund coming?", "payments"), refund, shown, CFG)
+    wide = said("Good to know. Do you stock wide boots, and can I filter for them?", "product_info")
+    assert not is_rephrase(wide, refund, shown, CFG)
 
 
 @pytest.mark.parametrize(
