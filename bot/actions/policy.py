@@ -291,6 +291,11 @@ def refers_back(text: str) -> bool:
     return not _BACK.isdisjoint(_words(text))
 
 
+# "ok so about the thing": the start of a subject (one NLU could not make out), not a reply
+# to the answer.
+_SUBJECT_NEXT = {"about", "regarding", "re"}
+
+
 def acknowledgement(u: Understood, memory: Memory, cfg: Config) -> bool:
     """ "ok cool, signing up now" right after an answer: not a new question. After the bot's
     "anything else?" only a message that starts like one ("ok", "great", "will do") is:
@@ -300,6 +305,7 @@ def acknowledgement(u: Understood, memory: Memory, cfg: Config) -> bool:
         and u.words <= cfg.followup_words
         and not looks_like_a_question(u.text)
         and (u.intent in UNCLEAR or u.confidence < cfg.topic_confidence)
+        and _SUBJECT_NEXT.isdisjoint(_words(u.text))
     ):
         return False
     first = next(iter(_words(u.text)), "")

@@ -340,6 +340,9 @@ def test_unsure_escalating_intents_are_read_as_questions():
 def test_acknowledgements_after_an_answer_are_not_questions():
     ack = decide(said("ok perfect, doing that now", "nlu_fallback", 0.28), AFTER_ANSWER, CFG)
     assert ack == Decision("reply", response="utter_anything_else")
+    # the start of a subject NLU could not make out is not an acknowledgement
+    vague = said("ok so about the thing", "nlu_fallback", 0.93)
+    assert decide(vague, AFTER_ANSWER, CFG) == Decision("rephrase")
     question = decide(said("what document do you need?", "nlu_fallback", 0.28), AFTER_ANSWER, CFG)
     assert question == Decision("search", on_miss="rephrase")
 
