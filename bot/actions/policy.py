@@ -165,6 +165,8 @@ _YES = {
 def plain_yes(text: str) -> bool:
     """ "yes please, thank you", "please do, thanks": a yes and courtesy only (NLU read the
     first as affirm at 0.60 and the second as thanks), which takes a pending offer."""
+    if "?" in text:  # "do you?" asks something
+        return False
     words = [w for w in _words(text) if w and w not in _COURTESY]
     return bool(words) and all(w in _YES for w in words)
 

@@ -285,6 +285,8 @@ def test_a_yes_with_courtesy_takes_the_offer_however_unsure_nlu_is(text, intent,
     assert decide(message, offered, CFG) == Decision("handoff", reason="no_kb_answer")
     # without an offer it is just a yes or a thanks
     assert decide(message, AFTER_ANSWER, CFG).action != "handoff"
+    # a question is not a yes
+    assert decide(said("do you?", "affirm", 0.5), offered, CFG).action != "handoff"
     # "ok thanks" is as likely a goodbye
     assert decide(said("ok thanks", "thank", 0.9), offered, CFG).action != "handoff"
     # a yes with more in it is not a plain yes
