@@ -37,8 +37,8 @@ STOPWORDS = frozenset(
         "hello", "hey", "thanks", "thank", "thx", "get", "got", "im", "dont", "cant", "want",
         "need", "like", "know", "still", "they", "them", "their", "he", "she", "his", "her",
         "him", "one", "way",
-        # texting forms of the same ("wats that worth", "whats ur phone number")
-        "wat", "wats", "whats", "wht", "abt", "bc", "cuz", "gonna", "wanna", "gotta", "lol",
+        # texting forms of the same ("wat time"; "whats", "wats" stem to "what", "wat")
+        "wat", "wht", "abt", "bc", "cuz", "gonna", "wanna", "gotta", "lol",
         "okay", "yeah", "yea", "nah", "yep", "nope",
     }
 )  # fmt: skip

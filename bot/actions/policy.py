@@ -295,7 +295,7 @@ def refers_back(text: str) -> bool:
 
 # "ok so about the thing": the start of a subject (one NLU could not make out), not a reply
 # to the answer.
-_SUBJECT_NEXT = {"about", "regarding", "re"}
+_SUBJECT_NEXT = {"about", "regarding"}
 
 
 def acknowledgement(u: Understood, memory: Memory, cfg: Config) -> bool:
