@@ -61,6 +61,7 @@ def _engine(args: argparse.Namespace):  # noqa: ANN202
         embedder,
         out_of_scope_weight=settings.kb_out_of_scope_weight,
         uncovered_weight=settings.kb_uncovered_weight,
+        margin_weight=settings.kb_margin_weight,
     )
 
 

@@ -77,6 +77,7 @@ def build_search(
         embedder,
         out_of_scope_weight=settings.kb_out_of_scope_weight,
         uncovered_weight=settings.kb_uncovered_weight,
+        margin_weight=settings.kb_margin_weight,
     )
 
 

@@ -89,7 +89,8 @@ class SearchEngine:
 
     Each result also has an answer score: the score minus ``out_of_scope_weight`` times NLU's
     out-of-scope probability for the question (in ``intents``) and ``uncovered_weight`` times
-    the share of the question the article does not cover (coverage.py). It decides whether
+    the share of the question the article does not cover (coverage.py); the best result's
+    plus ``margin_weight`` times its lead over the second. It decides whether
     the article answers the question; the score alone ranks. The app's weights and answer
     threshold are chosen together by `make bench-kb` on the dev split (api/config.py).
     """
@@ -105,6 +106,7 @@ class SearchEngine:
         questions_averaged: int = QUESTIONS_AVERAGED,
         out_of_scope_weight: float = 0.0,
         uncovered_weight: float = 0.0,
+        margin_weight: float = 0.0,
     ) -> None:
         self.index = index
         self.encoder = encoder
@@ -114,6 +116,7 @@ class SearchEngine:
         self.questions_averaged = questions_averaged
         self.out_of_scope_weight = out_of_scope_weight
         self.uncovered_weight = uncovered_weight
+        self.margin_weight = margin_weight
 
     def search(
         self,
@@ -181,7 +184,11 @@ class SearchEngine:
             if intents and iw:
                 score += iw * float(intents.get(index.intents.get(slug, ""), 0.0))
             scored.append((passages[rows[best]], score))
-        ranked = sorted(scored, key=lambda ps: -ps[1])[:k]
+        ranked = sorted(scored, key=lambda ps: -ps[1])
+        # How far the best article leads the next: a question the help center answers usually
+        # has one clear article, one it does not answer lands between several.
+        lead = ranked[0][1] - ranked[1][1] if len(ranked) > 1 else 0.0
+        ranked = ranked[:k]
         doubt = self.out_of_scope_weight * float((intents or {}).get("out_of_scope", 0.0))
         asked = asked_words(text)  # once for all the results
         uncovered = index.vocabulary.uncovered_words
@@ -194,9 +201,12 @@ class SearchEngine:
                 score=round(s, 4),
                 url=f"/help/{p.slug}",
                 answer_score=round(
-                    s - doubt - self.uncovered_weight * uncovered(asked, p.slug),
+                    s
+                    - doubt
+                    - self.uncovered_weight * uncovered(asked, p.slug)
+                    + (self.margin_weight * lead if i == 0 else 0.0),
                     4,
                 ),
             )
-            for p, s in ranked
+            for i, (p, s) in enumerate(ranked)
         ]

@@ -71,6 +71,19 @@ def test_text_the_chat_accepts_is_searched_control_characters_as_spaces(engine):
     )
 
 
+def test_the_best_article_gains_its_lead_over_the_second_in_its_answer_score(engine):
+    # "switching from hotmail to gmail" names words no article uses, but one article clearly
+    # answers it: its lead keeps it answerable; the articles behind it gain nothing.
+    question = "switching from hotmail to gmail, how do i change the email on my acct"
+    plain = engine.search(question, 3)
+    leading = SearchEngine(engine.index, engine.encoder, margin_weight=0.5).search(question, 3)
+    assert [r.slug for r in leading] == [r.slug for r in plain] and plain[0].slug == "update-email"
+    lead = plain[0].score - plain[1].score
+    assert lead > 0.05
+    assert leading[0].answer_score == pytest.approx(plain[0].answer_score + 0.5 * lead, abs=2e-4)
+    assert [r.answer_score for r in leading[1:]] == [r.answer_score for r in plain[1:]]
+
+
 def test_k_is_bounded(engine):
     with pytest.raises(QueryError, match="k must be"):
         engine.search("refund", 0)
