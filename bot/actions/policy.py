@@ -8,15 +8,17 @@ conversation (``Memory``), in turn.py; thresholds come from ``bot/policy.yml``. 
 Priority, first match wins (documented in DESIGN.md):
  1. sensitive_topic  a disputed charge or account security, anywhere in the message (also
                      when NLU is unsure of it but the customer disowns what was done:
-                     "a redemption i never made", "the email on it isn't mine"); an injury
-                     or a legal threat ("burned my son's hand", "sent it to my attorney")
+                     "a redemption i never made", "the email on it isn't mine"); an injury,
+                     harassment or a legal threat ("burned my son's hand", "made comments
+                     about my body", "sent it to my attorney")
  2. frustration      a complaint or anger, anywhere in the message
  3. requested        the customer asks for a person, anywhere in the message (with an
                      offer pending, asking for a person takes the offer: its reason stands)
     Whole-message intents hand over when NLU is sure enough, clauses of long messages at
     a higher bar; below, the message is read as a question (8).
  4. an offer pending (the bot offered a person for reason R): yes -> R, no -> carry on
- 5. right after an answer: "no" -> negative_feedback; "that didn't help" -> repeated;
+ 5. right after an answer: "no" -> negative_feedback; "that didn't help", "asking again"
+   -> repeated;
     "yes" -> glad it helped; thanks/bye -> the conversation ends, resolved by the bot
     (so does "ok will call my bank, thanks", whatever topic NLU reads in it);
     "ok, doing that now" (not understood, not a question) -> anything else?

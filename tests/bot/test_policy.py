@@ -466,6 +466,25 @@ def test_a_yes_or_no_question_asked_again_with_or_not_is_repeated():
     assert decide(other, AFTER_ANSWER, CFG).action == "search"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sorry asking again. as a member is my ski tune free yes or no",
+        "asking again, what do i do to send an order back from toronto",
+        "Sorry, let me ask this a different way. How many days will the Seattle store keep it?",
+    ],
+)
+def test_saying_it_is_the_same_question_again_right_after_an_answer_is_repeated(text):
+    again = said(text, "store_info")
+    assert decide(again, AFTER_ANSWER, CFG) == Decision("handoff", reason="repeated")
+    assert decide(again, Memory(), CFG).action == "search"  # the first time it is a question
+
+
+def test_trying_again_is_not_asking_again():
+    retry = said("Now it says payment is locked. How long until I can try again?", "payments")
+    assert decide(retry, AFTER_ANSWER, CFG).action == "search"
+
+
 def test_the_previous_question_asked_again_in_its_own_words_is_a_rephrase():
     refund = Memory(
         bot_move=ANSWER,
@@ -561,6 +580,11 @@ def test_what_nlu_understood_comes_from_rasas_parse():
         "she tripped over a box in your aisle and the x-ray shows a fracture",
         "I've sent the photos and both decline emails to my attorney",
         "erase my data or I will lodge a complaint with my data protection authority",
+        "confirm in writing or I will be filing a complaint with the California Attorney General",
+        "the kayak went flat in the middle of the lake and my daughter almost drowned",
+        "my husband was in the hospital for two days after the harness tore",
+        "one worker made comments about my body and followed me around, I felt very unsafe",
+        "the manager at the Denver store keeps harassing me about my return",
     ],
 )
 def test_an_injury_or_a_legal_threat_goes_to_a_person_whatever_nlu_reads(text):
@@ -576,6 +600,8 @@ def test_an_injury_or_a_legal_threat_goes_to_a_person_whatever_nlu_reads(text):
         "my feet hurt in these boots, what size should I get",
         "is the stove safe to use after the recall fix",
         "the stitching on my pack came apart, is that covered",
+        "I got called into a double shift at the hospital, can my roommate pick up my order",
+        "is this jacket warm enough that I won't feel cold on the lift",
     ],
 )
 def test_words_near_harm_or_law_are_still_questions(text):
