@@ -11,7 +11,8 @@ Priority, first match wins (documented in DESIGN.md):
                      "a redemption i never made", "the email on it isn't mine"); an injury,
                      harassment or a legal threat ("burned my son's hand", "made comments
                      about my body", "sent it to my attorney")
- 2. frustration      a complaint or anger, anywhere in the message
+ 2. frustration      a complaint or anger, anywhere in the message (said twice, in two
+                     clauses or a clause and the whole message, at a lower bar)
  3. requested        the customer asks for a person, anywhere in the message (with an
                      offer pending, asking for a person takes the offer: its reason stands)
     Whole-message intents hand over when NLU is sure enough, clauses of long messages at
@@ -99,12 +100,19 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
         or harm_or_legal(u.text, cfg)
     ):
         return "sensitive_topic"
-    if (u.intent == "complain" and u.confidence >= bar["complain"]) or any(
-        intent == "complain" and conf >= cfg.clause_complain and not not_helped(clause, cfg)
+    # a clause that only says the answer did not help ("This is not helpful. How I change the
+    # size?") is not anger: with the question again it is `repeated`
+    angry = [
+        conf
         for clause, intent, conf in u.clauses
+        if intent == "complain" and not not_helped(clause, cfg)
+    ]
+    said_twice = sum(c >= cfg.complain_twice for c in angry) + (u.intent == "complain")
+    if (
+        (u.intent == "complain" and u.confidence >= bar["complain"])
+        or any(c >= cfg.clause_complain for c in angry)
+        or said_twice >= 2
     ):
-        # a clause that only says the answer did not help ("This is not helpful. How I
-        # change the size?") is not anger: with the question again it is `repeated`
         return "frustration"
     if (u.intent == "request_human" and u.confidence >= bar["request_human"]) or _clause_intent(
         u, {"request_human"}, cfg.clause_request_human

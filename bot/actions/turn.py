@@ -53,6 +53,7 @@ class Config:
     search_out_of_scope_below: float = 0.7
     clause_request_human: float = 0.75
     clause_complain: float = 0.85
+    complain_twice: float = 0.75
     clause_sensitive: float = 0.85
     lean_confidence: dict[str, float] = field(
         default_factory=lambda: {

@@ -616,6 +616,24 @@ def test_a_key_held_down_is_not_a_message():
     assert decide(said("sooo where is my order", "order_tracking"), Memory(), CFG).action == "search"
 
 
+def test_anger_said_twice_is_frustration_below_either_bar():
+    shouting = "THIS IS THE THIRD TIME IM WRITING. sent back the boots, still no money. unbelievable"
+    clauses = [("THIS IS THE THIRD TIME IM WRITING.", "complain", 0.82),
+               ("sent back the boots", "order_tracking", 0.7),
+               ("still no money. unbelievable", "complain", 0.78)]  # fmt: skip
+    u = said(shouting, "complain", 0.36, clauses=clauses)
+    assert decide(u, Memory(), CFG) == Decision("handoff", reason="frustration")
+    # the whole message read as another topic: the two clauses still say it twice
+    assert decide(said(shouting, "returns_refunds", 0.4, clauses=clauses), Memory(), CFG) == (
+        Decision("handoff", reason="frustration")
+    )
+    # said once, below the clause bar, is a question
+    once = said("ugh. where is my refund for the boots i sent back", "returns_refunds", 0.5,
+                clauses=[("ugh.", "complain", 0.8),
+                         ("where is my refund for the boots i sent back", "returns_refunds", 0.8)])  # fmt: skip
+    assert decide(once, Memory(), CFG).action == "search"
+
+
 def test_a_clause_saying_the_answer_did_not_help_is_not_anger():
     again = said("This is not helpful. How I change the size of the shoes?", "product_info", 0.45,
                  clauses=[("This is not helpful.", "complain", 0.87),
