@@ -4,9 +4,9 @@ Quality: Recall@1/3, MRR on knowledge_base/eval/*.yml, dev and test splits (the 
 is a hash of the question text). The answer threshold is chosen on dev only, on what
 customers get: the trained bot's NLU routes each question first (bench/answering.py), and
 the threshold and the answer score's weights (NLU's out-of-scope probability, words of the
-question the article lacks) maximise correct answers while at most 5% of unanswerable dev
-questions get an answer (without a trained model: from retrieval scores alone). Test is
-reported.
+question the article lacks, the best article's lead) maximise correct answers while at most
+5% of unanswerable dev questions get an answer (without a trained model: from retrieval
+scores alone). Test is reported.
 
 Speed (same run, same machine): search-function and HTTP-endpoint latency next to the floor
 (one query embedding + brute-force numpy dot product over the same vectors); indexing
@@ -306,7 +306,7 @@ def choose_weights(
         engine.encoder = encoder
     # most answered right; ties -> the smallest weights
     chosen = max(grid, key=lambda g: (g["answered_correctly"], -sum(g[w] for w in WEIGHTS)))
-    set_weights(engine, *(chosen[w] for w in WEIGHTS))
+    set_weights(engine, **{w: chosen[w] for w in WEIGHTS})
     md = [
         "## Answer-score weights (dev; each with the threshold that keeps unanswerable questions"
         f" answered at most {MAX_UNANSWERABLE_ANSWERED:.0%})",

@@ -90,7 +90,9 @@ class SearchEngine:
     Each result also has an answer score: the score minus ``out_of_scope_weight`` times NLU's
     out-of-scope probability for the question (in ``intents``) and ``uncovered_weight`` times
     the share of the question the article does not cover (coverage.py); the best result's
-    plus ``margin_weight`` times its lead over the second. It decides whether
+    answer score also gains ``margin_weight`` times its lead over the second (among the
+    passages not excluded: for a follow-up, the lead of the best one not shown yet). It
+    decides whether
     the article answers the question; the score alone ranks. The app's weights and answer
     threshold are chosen together by `make bench-kb` on the dev split (api/config.py).
     """

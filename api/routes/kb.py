@@ -22,7 +22,8 @@ class SearchResultOut(BaseModel):
     score: float
     url: str
     # The score less what says the article may not answer the question (NLU's out-of-scope
-    # probability, words of the question the article lacks): compare it with the threshold.
+    # probability, words of the question the article lacks), plus for the first result its
+    # lead over the second: compare it with the threshold.
     answer_score: float
 
 

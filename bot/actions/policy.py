@@ -11,8 +11,8 @@ Priority, first match wins (documented in DESIGN.md):
                      "a redemption i never made", "the email on it isn't mine"); an injury,
                      harassment or a legal threat ("burned my son's hand", "made comments
                      about my body", "sent it to my attorney")
- 2. frustration      a complaint or anger, anywhere in the message (said twice, in two
-                     clauses or a clause and the whole message, at a lower bar)
+ 2. frustration      a complaint or anger, anywhere in the message (in two clauses of a
+                     long one, each at a lower bar)
  3. requested        the customer asks for a person, anywhere in the message (with an
                      offer pending, asking for a person takes the offer: its reason stands)
     Whole-message intents hand over when NLU is sure enough, clauses of long messages at
@@ -75,8 +75,8 @@ from bot.actions.turn import (
 __all__ = [
     "ANSWER", "CONVERSATIONAL", "OFFER", "POLICY_FILE", "REPHRASE", "REPLY", "SENSITIVE",
     "TOPICS", "UNCLEAR", "Config", "Decision", "Memory", "Understood", "after_search",
-    "ambiguous_alone", "answers", "context_query", "decide", "disowns", "escalation_reason",
-    "follow_up_query", "foreign", "harm_or_legal", "hesitation", "is_rephrase",
+    "ambiguous_alone", "answers", "asks_again", "context_query", "decide", "disowns",
+    "escalation_reason", "follow_up_query", "foreign", "harm_or_legal", "hesitation", "is_rephrase",
     "leaning_reason", "load_config", "looks_like_a_question", "moves_on", "needs_after_reading",
     "not_helped", "passage", "plain_yes", "read_follow_up", "restates", "signing_off",
 ]  # fmt: skip
@@ -107,11 +107,10 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
         for clause, intent, conf in u.clauses
         if intent == "complain" and not not_helped(clause, cfg)
     ]
-    said_twice = sum(c >= cfg.complain_twice for c in angry) + (u.intent == "complain")
     if (
         (u.intent == "complain" and u.confidence >= bar["complain"])
         or any(c >= cfg.clause_complain for c in angry)
-        or said_twice >= 2
+        or sum(c >= cfg.clause_complain_twice for c in angry) >= 2
     ):
         return "frustration"
     if (u.intent == "request_human" and u.confidence >= bar["request_human"]) or _clause_intent(
@@ -224,6 +223,11 @@ def signing_off(u: Understood, memory: Memory) -> bool:
 
 def not_helped(text: str, cfg: Config) -> bool:
     return any(p.search(text) for p in cfg.not_helped_patterns)
+
+
+def asks_again(text: str, cfg: Config) -> bool:
+    """ "sorry asking again. ...", "let me ask this a different way": the same question."""
+    return any(p.search(text) for p in cfg.asking_again_patterns)
 
 
 def follow_up_query(u: Understood, memory: Memory, cfg: Config) -> str | None:
@@ -345,7 +349,7 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
     if memory.bot_move == ANSWER:
         if u.intent == "deny":
             return Decision("handoff", reason="negative_feedback")
-        if not_helped(u.text, cfg):
+        if not_helped(u.text, cfg) or asks_again(u.text, cfg):
             return Decision("handoff", reason="repeated")
         if u.intent == "affirm":
             return Decision("reply", response="utter_glad_to_help")

@@ -53,7 +53,7 @@ class Config:
     search_out_of_scope_below: float = 0.7
     clause_request_human: float = 0.75
     clause_complain: float = 0.85
-    complain_twice: float = 0.75
+    clause_complain_twice: float = 0.7
     clause_sensitive: float = 0.85
     lean_confidence: dict[str, float] = field(
         default_factory=lambda: {
@@ -68,6 +68,7 @@ class Config:
     substantive_words: int = 12
     followup_words: int = 7
     not_helped_patterns: tuple[re.Pattern, ...] = ()
+    asking_again_patterns: tuple[re.Pattern, ...] = ()
     disowning_patterns: tuple[re.Pattern, ...] = ()
     disowned_sensitive: float = 0.1
     harm_or_legal_patterns: tuple[re.Pattern, ...] = ()
@@ -78,7 +79,12 @@ def load_config(path: Path = POLICY_FILE) -> Config:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     compiled = {
         key: tuple(re.compile(p, re.I) for p in data.pop(key, []))
-        for key in ("not_helped_patterns", "disowning_patterns", "harm_or_legal_patterns")
+        for key in (
+            "not_helped_patterns",
+            "asking_again_patterns",
+            "disowning_patterns",
+            "harm_or_legal_patterns",
+        )
     }
     return Config(**data, **compiled)
 

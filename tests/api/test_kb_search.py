@@ -133,6 +133,13 @@ def test_a_vector_that_is_not_unit_length_or_finite_is_refused(client):
         assert response.status_code == 422 and detail in response.json()["detail"]
 
 
+def test_the_app_searches_with_the_configured_answer_weights(client, app_settings):
+    engine = client.app.state.supportbot.search
+    assert engine.out_of_scope_weight == app_settings.kb_out_of_scope_weight
+    assert engine.uncovered_weight == app_settings.kb_uncovered_weight
+    assert engine.margin_weight == app_settings.kb_margin_weight > 0
+
+
 def test_the_answer_score_counts_nlu_doubt_and_words_no_article_covers(client, app_settings):
     def top(q: str, intents: dict[str, float]) -> dict:
         body = {"q": q, "k": 2, "intents": intents}
