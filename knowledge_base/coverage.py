@@ -11,9 +11,9 @@ places and occasions no article mentions ("my fiancée Ingrid and I are hiking t
 
 The search subtracts it, with NLU's out-of-scope probability, from the article's score (and
 adds the best article's lead over the second) to give the answer score the bot compares with
-the answer threshold (SearchEngine). Measured on
-the dev split of the retrieval questions, at most 5% of unanswerable questions answered:
-right answers 0.670 -> 0.729 of answerable questions (bench/results/kb.md, kb-levers.md).
+the answer threshold (SearchEngine). Measured on the dev split of the retrieval questions, at
+most 5% of unanswerable questions answered: right answers 0.670 -> 0.729 of answerable
+questions (bench/results/kb.md, kb-levers.md).
 """
 
 from __future__ import annotations

@@ -92,9 +92,9 @@ class SearchEngine:
     the share of the question the article does not cover (coverage.py); the best result's
     answer score also gains ``margin_weight`` times its lead over the second (among the
     passages not excluded: for a follow-up, the lead of the best one not shown yet). It
-    decides whether
-    the article answers the question; the score alone ranks. The app's weights and answer
-    threshold are chosen together by `make bench-kb` on the dev split (api/config.py).
+    decides whether the article answers the question; the score alone ranks. The app's
+    weights and answer threshold are chosen together by `make bench-kb` on the dev split
+    (api/config.py).
     """
 
     def __init__(

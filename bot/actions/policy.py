@@ -133,8 +133,9 @@ def disowns(u: Understood, cfg: Config) -> bool:
 
 
 def harm_or_legal(text: str, cfg: Config) -> bool:
-    """An injury ("burned my son's hand", "the x-ray shows a fracture") or a legal threat
-    ("sent the photos to my attorney"): a person, whatever else the message says."""
+    """An injury ("burned my son's hand", "the x-ray shows a fracture"), harassment ("made
+    comments about my body") or a legal threat ("sent the photos to my attorney", "the
+    California Attorney General"): a person, whatever else the message says."""
     return any(p.search(text) for p in cfg.harm_or_legal_patterns)
 
 
