@@ -28,6 +28,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
+from api.config import Settings  # noqa: E402
 from bench.answering import (  # noqa: E402
     SUPPORT_TOPICS,
     joint,
@@ -38,9 +39,9 @@ from bench.answering import (  # noqa: E402
 )
 from bench.common import app_worker, percentiles, progress, save, table, time_calls  # noqa: E402
 from knowledge_base.articles import load_dir  # noqa: E402
-from knowledge_base.embedder import Embedder  # noqa: E402
 from knowledge_base.evaluation import Ranked, load_eval, metrics, rank  # noqa: E402
-from knowledge_base.index import PassageIndex  # noqa: E402
+from knowledge_base.index import Encoder, PassageIndex  # noqa: E402
+from knowledge_base.onnx_embedder import load_embedder  # noqa: E402
 from knowledge_base.search import SearchEngine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +134,7 @@ def http_latency(var_dir: Path, queries: list[str]) -> list[float]:
         )
 
 
-def speed(engine: SearchEngine, embedder: Embedder, index_dir: Path) -> tuple[str, dict]:
+def speed(engine: SearchEngine, embedder: Encoder, index_dir: Path) -> tuple[str, dict]:
     evalset = load_eval(QUESTIONS)
     queries = [q.q for q in evalset.questions][:200]
     vectors = engine.index.vectors
@@ -163,7 +164,7 @@ def speed(engine: SearchEngine, embedder: Embedder, index_dir: Path) -> tuple[st
     return "\n".join(md), rows
 
 
-def indexing(embedder: Embedder) -> tuple[str, dict]:
+def indexing(embedder: Encoder) -> tuple[str, dict]:
     articles = load_dir(KB_DIR)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -352,7 +353,10 @@ def main() -> None:
     parser.add_argument("--retrieval-only", action="store_true", help="skip the NLU + KB section")
     args = parser.parse_args()
 
-    embedder = Embedder()
+    # The encoder the app serves with (SUPPORTBOT_EMBEDDER_BACKEND / _ONNX_DIR), so the
+    # numbers are the product's.
+    settings = Settings()
+    embedder = load_embedder(settings.embedder_onnx_dir, settings.embedder_backend)
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
         index = PassageIndex(index_dir, embedder)

@@ -230,6 +230,7 @@ class PassageIndex:
             "format": FORMAT_VERSION,
             "chunking": CHUNKING_VERSION,
             "model": self.encoder.name,
+            "model_id": self._model_id(),
             "dimension": self.encoder.dimension,
             "kind": self.kind,
             "count": len(self.passages),
@@ -238,6 +239,12 @@ class PassageIndex:
         }
         _atomic_write(paths["manifest"], json.dumps(manifest, indent=1).encode())
         self._loaded_stamp = self._stamp()
+
+    def _model_id(self) -> str | None:
+        """Which export of the model made the vectors (None: PyTorch's): the model's name
+        alone did not tell a float export from the int8 one, and an index from one is
+        rebuilt, not searched with the other's questions."""
+        return getattr(self.encoder, "model_id", None)
 
     def _stamp(self) -> tuple[int, int] | None:
         try:
@@ -260,6 +267,7 @@ class PassageIndex:
                 "format": FORMAT_VERSION,
                 "chunking": CHUNKING_VERSION,
                 "model": self.encoder.name,
+                "model_id": self._model_id(),
                 "dimension": self.encoder.dimension,
                 "kind": self.kind,
             }

@@ -1,10 +1,10 @@
 """The same embedding model through ONNX Runtime: what the app serves with.
 
 ``knowledge_base.onnx_export`` writes the model once (token ids -> mean-pooled, normalised
-sentence vector; the Rasa featurizer uses the same files). Encoding here gives the vectors
-PyTorch gives (max difference ~1e-7, ``tests/knowledge_base/test_onnx_embedder.py``) at a
-fifth of the CPU per question (one thread, no spin-waiting: ~3 ms against ~15 ms), and the
-app never imports PyTorch while serving (~500 MB less resident memory).
+sentence vector, int8 weights; the Rasa featurizer uses the same files). Its vectors are
+close to PyTorch's (cosine above 0.98, ``tests/knowledge_base/test_onnx_embedder.py``) at
+about a seventh of the CPU per question (one thread, no spin-waiting: ~2 ms against ~15 ms),
+and the app never imports PyTorch while serving (~500 MB less resident memory).
 """
 
 from __future__ import annotations
@@ -49,9 +49,7 @@ class OnnxEmbedder:
     name = MODEL_NAME
     dimension = DIMENSION
 
-    # Small batches when indexing: ONNX Runtime keeps its peak buffers, and a batch of 32
-    # long passages costs ~150 MB more resident memory than a batch of 8, for no speed.
-    def __init__(self, model_dir: Path, *, batch_size: int = 8, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, *, threads: int = 1) -> None:
         import onnxruntime
         import tokenizers
 
@@ -61,12 +59,11 @@ class OnnxEmbedder:
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("model") != MODEL_NAME or int(manifest["dimension"]) != DIMENSION:
             raise OnnxModelMissing(f"{model_dir} holds {manifest.get('model')}, not {MODEL_NAME}")
-        self.batch_size = batch_size
         # vectors sent with a search by the bot's featurizer are used when they carry this id
         self.model_id = query_vector.model_id(model_dir)
         self.tokenizer = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(manifest["max_seq_length"]))
-        self.tokenizer.no_padding()  # texts are batched by token length (encode)
+        self.tokenizer.no_padding()  # one text per run (encode)
         self.session = onnxruntime.InferenceSession(
             str(model_dir / "model.onnx"),
             session_options(threads),
@@ -74,25 +71,19 @@ class OnnxEmbedder:
         )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed a batch of texts; returns an (n, 384) float32 array of unit vectors.
+        """Embed texts; returns an (n, 384) float32 array of unit vectors.
 
-        Texts are run in batches of equal token length: padding costs as much as real tokens
-        (ONNX Runtime computes every position), and the vectors are the same."""
+        One text per run, as the bot's featurizer does: the model's activations are quantized
+        with one scale per run (knowledge_base/onnx_export.py), so a passage batched with
+        others would get a slightly different vector than the same text alone, and a
+        question's vector from the bot must be the one this index would compute."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = self.tokenizer.encode_batch(list(texts))
-        by_length: dict[int, list[int]] = {}
-        for i, encoding in enumerate(encodings):
-            by_length.setdefault(len(encoding.ids), []).append(i)
-        for rows in by_length.values():
-            for start in range(0, len(rows), self.batch_size):
-                batch = rows[start : start + self.batch_size]
-                feeds = {
-                    name: np.array([getattr(encodings[i], field) for i in batch], dtype=np.int64)
-                    for name, field in _FEEDS
-                }
-                out[batch] = self.session.run(None, feeds)[0]
+        for i, encoding in enumerate(self.tokenizer.encode_batch(list(texts)) if texts else []):
+            feeds = {
+                name: np.array([getattr(encoding, field)], dtype=np.int64)
+                for name, field in _FEEDS
+            }
+            out[i] = self.session.run(None, feeds)[0][0]
         return out
 
     def encode_one(self, text: str) -> np.ndarray:

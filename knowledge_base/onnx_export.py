@@ -3,6 +3,14 @@
 Run from the app environment: ``python -m knowledge_base.onnx_export var/embedder-onnx``.
 Writes ``model.onnx`` (token ids -> mean-pooled, L2-normalised sentence vector),
 ``tokenizer.json`` and ``manifest.json``; skips the work when the output is current.
+
+The weights of the matrix products are quantized to 8-bit integers (dynamic quantization, one
+scale per output channel). Both the bot and the app embed every customer message with this
+model, and it was the largest CPU cost of a turn. Measured here on 200 help-center questions,
+one thread: 5.6 -> 2.1 ms per question; cosine similarity with the float model's vectors
+0.994 on average (lowest 0.988). Quality, on the dev splits: NLU in-scope accuracy 0.987 and
+out-of-scope recall 0.901 with either model; retrieval Recall@1 0.915 -> 0.913, MRR 0.947 ->
+0.944 (bench/results/kb.md and chat.md have the numbers of the model in use).
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from pathlib import Path
 from knowledge_base.embedder import DIMENSION, MODEL_NAME, model_path
 
 OPSET = 17
-FORMAT_VERSION = 1
+# 2: weights quantized to int8 (see the module docstring)
+FORMAT_VERSION = 2
+QUANTIZATION = "int8, dynamic, per channel"
 
 
 def _source_fingerprint(src: Path) -> str:
@@ -74,7 +84,7 @@ def export(out: Path) -> Path:
         torch.onnx.export(
             module,
             (dummy, dummy, torch.zeros_like(dummy)),
-            str(tmp / "model.onnx"),
+            str(tmp / "model.float.onnx"),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
             output_names=["sentence_embedding"],
             dynamic_axes={
@@ -86,6 +96,8 @@ def export(out: Path) -> Path:
             opset_version=OPSET,
             dynamo=False,
         )
+    _quantize(tmp / "model.float.onnx", tmp / "model.onnx")
+    (tmp / "model.float.onnx").unlink()
     shutil.copy(src / "tokenizer.json", tmp / "tokenizer.json")
     max_len = json.loads((src / "sentence_bert_config.json").read_text())["max_seq_length"]
     manifest = {
@@ -93,6 +105,7 @@ def export(out: Path) -> Path:
         "dimension": DIMENSION,
         "max_seq_length": max_len,
         "opset": OPSET,
+        "weights": QUANTIZATION,
         "source_sha256": fingerprint,
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -100,6 +113,12 @@ def export(out: Path) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out / "model.onnx"
+
+
+def _quantize(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,7 @@ def _default_model_dir() -> Path:
 class _OnnxEncoder:
     """Tokenizer + ONNX session producing unit-length sentence vectors."""
 
-    def __init__(self, model_dir: Path, batch_size: int) -> None:
+    def __init__(self, model_dir: Path) -> None:
         import onnxruntime
         import tokenizers
 
@@ -56,10 +56,9 @@ class _OnnxEncoder:
         # The export's id: the app uses a vector sent with a search only from its own export
         # (knowledge_base/query_vector.py reads the same manifest the same way).
         self.model_id = str(manifest["source_sha256"])[:16]
-        self.batch_size = batch_size
         self.tokenizer = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(manifest["max_seq_length"]))
-        self.tokenizer.no_padding()  # texts are batched by length (encode)
+        self.tokenizer.no_padding()  # one text per run (encode)
         options = onnxruntime.SessionOptions()
         # Two threads that sleep when idle. ONNX Runtime's default (a thread per core,
         # spin-waiting) burns CPU the other processes need. But the Rasa server is one
@@ -76,24 +75,18 @@ class _OnnxEncoder:
         )
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors for ``texts``, in order. Texts are batched with others of the same
-        token length: padding costs as much as real tokens (a message batched with its two
-        clauses cost 13-17 ms padded, 11 ms unpadded), and the vectors are the same."""
+        """Unit vectors for ``texts``, in order, one text per run. The model's activations
+        are quantized with one scale per run (knowledge_base/onnx_export.py), so a text run
+        in a batch with others would get a slightly different vector than alone (up to 0.03
+        per value, measured): training, serving and the app's index must agree. Batching
+        also bought nothing here: a message comes with at most a few clauses."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = self.tokenizer.encode_batch(texts)
-        by_length: dict[int, list[int]] = {}
-        for i, encoding in enumerate(encodings):
-            by_length.setdefault(len(encoding.ids), []).append(i)
-        for rows in by_length.values():
-            for start in range(0, len(rows), self.batch_size):
-                batch = rows[start : start + self.batch_size]
-                feeds = {
-                    name: np.array([getattr(encodings[i], field) for i in batch], dtype=np.int64)
-                    for name, field in _FEEDS
-                }
-                out[batch] = self.session.run(None, feeds)[0]
+        for i, encoding in enumerate(self.tokenizer.encode_batch(texts) if texts else []):
+            feeds = {
+                name: np.array([getattr(encoding, field)], dtype=np.int64)
+                for name, field in _FEEDS
+            }
+            out[i] = self.session.run(None, feeds)[0][0]
         return out
 
 
@@ -108,12 +101,23 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
             # Directory holding model.onnx, tokenizer.json and manifest.json. Empty means
             # $SUPPORTBOT_EMBEDDER_ONNX_DIR or var/embedder-onnx in the repository.
             "model_dir": "",
-            "batch_size": 64,
         }
 
     @staticmethod
     def required_packages() -> list[str]:
         return ["onnxruntime", "tokenizers"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The export's fingerprint: Rasa's training cache keys a component's output on its
+        config and inputs, which do not change when the model in the export directory does
+        (a new export, or SUPPORTBOT_EMBEDDER_ONNX_DIR pointed elsewhere). Without this, a
+        retrain reused the old model's cached features and trained the classifier on them."""
+        manifest = Path(config.get("model_dir") or _default_model_dir()) / "manifest.json"
+        try:
+            return str(json.loads(manifest.read_text())["source_sha256"])
+        except (OSError, ValueError, KeyError):
+            return None  # the constructor says what is missing
 
     def __init__(
         self,
@@ -134,7 +138,7 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
                 "Run `make embedder` (python -m knowledge_base.onnx_export var/embedder-onnx)."
             )
         self._source = source
-        self._encoder = _OnnxEncoder(source, int(config["batch_size"]))
+        self._encoder = _OnnxEncoder(source)
 
     @classmethod
     def create(
@@ -176,7 +180,7 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """At inference: the message and, for a long message, each of its clauses
-        (sentences.py), embedded in one batch. The message's vector is also in the parse
+        (sentences.py), embedded one by one. The message's vector is also in the parse
         result (``text_embedding``): the turn policy's action sends it with its search, so the
         app does not embed the same text again."""
         messages_with_text = [m for m in messages if m.get(TEXT)]
@@ -214,5 +218,5 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
-        if int(config.get("batch_size", 1)) < 1:
-            raise InvalidConfigException("batch_size must be >= 1")
+        """Nothing to check beyond the model directory (the constructor names what is
+        missing there)."""

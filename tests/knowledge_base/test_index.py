@@ -108,6 +108,17 @@ def test_index_from_another_model_or_kind_is_rebuilt(tmp_path, counting):
         PassageIndex(tmp_path, counting, kind="hnsw").load()
 
 
+def test_index_from_another_export_of_the_model_is_rebuilt(tmp_path, counting):
+    """The float and the int8 export share the model's name; their vectors do not mix."""
+    counting.model_id = "float-export"
+    PassageIndex(tmp_path, counting).open(articles())
+    counting.model_id = "int8-export"
+    with pytest.raises(IndexCorrupt, match="model_id"):
+        PassageIndex(tmp_path, counting).load()
+    assert PassageIndex(tmp_path, counting).open(articles()).rebuilt
+    PassageIndex(tmp_path, counting).load()
+
+
 def test_hnsw_index_agrees_with_flat_on_small_data(tmp_path, counting):
     flat = PassageIndex(tmp_path / "flat", counting)
     flat.open(articles(5))

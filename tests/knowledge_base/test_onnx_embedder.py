@@ -1,6 +1,9 @@
-"""The app's ONNX encoder gives PyTorch's vectors (the index and Rasa agree with search)."""
+"""The app's ONNX encoder: close to PyTorch's vectors (the export is int8), the same vector for
+a text whatever is embedded with it (the index and Rasa agree with search)."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -27,18 +30,28 @@ def onnx() -> OnnxEmbedder:
     return embedder
 
 
-def test_onnx_vectors_match_pytorch(onnx):
+def test_onnx_vectors_are_close_to_pytorch(onnx):
+    """The export's weights are int8 (onnx_export.py): the vectors are close to the float
+    model's, not equal; retrieval quality with them is measured by `make bench-kb`."""
     expected = Embedder().encode(TEXTS)
     got = onnx.encode(TEXTS)
     assert got.shape == (len(TEXTS), 384) and got.dtype == np.float32
-    assert np.abs(got - expected).max() < 1e-4
+    cosine = (got * expected).sum(axis=1)
+    assert cosine.min() > 0.98, cosine
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4)
 
 
-def test_batches_give_the_same_vectors_as_one_by_one(onnx):
+def test_the_export_is_quantized():
+    manifest = json.loads((Settings().embedder_onnx_dir / "manifest.json").read_text())
+    assert manifest["weights"] == "int8, dynamic, per channel"
+
+
+def test_a_vector_does_not_depend_on_its_companions(onnx):
+    """One text per run: with int8 activations scaled per run, a passage batched with others
+    got a slightly different vector than the same question alone (up to 0.03 per value)."""
     one_by_one = np.stack([onnx.encode_one(t) for t in TEXTS])
-    batched = OnnxEmbedder(Settings().embedder_onnx_dir, batch_size=2).encode(TEXTS)
-    assert np.abs(one_by_one - batched).max() < 1e-5
+    together = onnx.encode(TEXTS)
+    assert np.abs(one_by_one - together).max() < 1e-5
     assert onnx.encode([]).shape == (0, 384)
 
 
