@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -118,7 +119,16 @@ def export(out: Path) -> Path:
 def _quantize(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
+    # quantize_dynamic suggests, on the root logger, pre-processing the model first; its
+    # pre-processing (symbolic shape inference) fails on this export, and the numbers in the
+    # docstring are without it. Quiet for this call only.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> int:
