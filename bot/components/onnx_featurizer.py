@@ -66,7 +66,9 @@ class _OnnxEncoder:
         # inference (half of its CPU per turn) use the core the app leaves idle. Measured with
         # `make bench-chat`, 1 and 2 threads alternated twice on 2 cores: 50 customers
         # 30.4 / 40.9 -> 33.2 / 45.8 turns/s, one customer's reply p50 46.6 / 39.8 -> 43.2 /
-        # 32.4 ms. SUPPORTBOT_ONNX_THREADS sets it (0: all cores, as training uses).
+        # 32.4 ms. Again with the int8 export (bench/results/chat-int8.md): 54.3 / 65.8 ->
+        # 58.7 / 72.1 turns/s, 36.4 / 27.1 -> 34.5 / 25.6 ms. SUPPORTBOT_ONNX_THREADS sets it
+        # (0: all cores, as training uses).
         options.intra_op_num_threads = int(os.environ.get("SUPPORTBOT_ONNX_THREADS", "2"))
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
