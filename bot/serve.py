@@ -24,6 +24,7 @@ this way, and checks that TensorFlow was never imported.
 
 from __future__ import annotations
 
+import gc
 import sys
 import types
 
@@ -68,8 +69,34 @@ def install() -> None:
         sys.modules[module_name] = module
 
 
+def freeze_after_load() -> None:
+    """Once the model is loaded, freezes what start-up made out of the garbage collector.
+
+    A full (generation 2) collection scans every tracked object: right after this process
+    loaded its model one took 90 ms (measured with a ``gc.callbacks`` hook), and in the app a
+    collection like it paused a customer's turn for 78 ms. Rasa, the model and the domain live
+    as long as the process; frozen, they are skipped, and a collection scans only what
+    requests leave behind."""
+    import rasa.core.run
+
+    load = rasa.core.run.load_agent_on_start
+    if getattr(load, "freezes", False):
+        return
+
+    async def load_then_freeze(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        agent = await load(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        return agent
+
+    load_then_freeze.freezes = True  # type: ignore[attr-defined]
+    # serve_application looks the listener up by this name when the server starts
+    rasa.core.run.load_agent_on_start = load_then_freeze
+
+
 def main() -> None:
     install()
+    freeze_after_load()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

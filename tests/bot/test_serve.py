@@ -52,3 +52,30 @@ def test_a_stand_in_can_be_named_but_not_used():
         stand_in.load({})
     with pytest.raises(serve.NeedsTensorFlow, match=r"rasa\.nlu\.fake\.DIETClassifier\(\)"):
         stand_in()
+
+
+def test_the_heap_is_frozen_once_the_model_is_loaded(monkeypatch):
+    import asyncio
+    import gc
+
+    import rasa.core.run
+
+    loaded = []
+
+    async def load_agent_on_start(*args):  # Rasa's loader, faked: it returns the agent
+        loaded.append(args)
+        return "agent"
+
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", load_agent_on_start)
+    serve.freeze_after_load()
+    wrapped = rasa.core.run.load_agent_on_start
+    assert wrapped is not load_agent_on_start
+    serve.freeze_after_load()
+    assert rasa.core.run.load_agent_on_start is wrapped  # installed once, not wrapped twice
+    try:
+        assert gc.get_freeze_count() == 0
+        assert asyncio.run(wrapped("models/x.tar.gz", None, None, "app", "loop")) == "agent"
+        assert loaded == [("models/x.tar.gz", None, None, "app", "loop")]
+        assert gc.get_freeze_count() > 1_000
+    finally:
+        gc.unfreeze()
