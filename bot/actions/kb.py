@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import policy
-from bot.actions.clients.app import AppClient, AppUnavailable, SearchResult
+from bot.actions.clients.app import AppClient, AppUnavailable, SearchResponse, SearchResult
 from bot.actions.messages import APP_UNREACHABLE, ASK_REPHRASE, NO_KB_ANSWER, TALK_TO_PERSON
 
 logger = logging.getLogger(__name__)
@@ -173,6 +173,12 @@ class ActionAnswerFromKb(Action):
                 decision = policy.after_search(
                     mem, decision, [_as_dict(r) for r in results], response.threshold, cfg
                 )
+                if decision.action != "answer":
+                    found = await self._answer_a_question_clause(u, mem, ranking, cfg)
+                    if found is not None:
+                        query, response = found
+                        results = response.results
+                        decision = policy.Decision("answer")
         except AppUnavailable:
             dispatcher.utter_message(text=APP_UNREACHABLE, buttons=[TALK_TO_PERSON])
             return _then([SlotSet("bot_move", policy.REPLY)])
@@ -191,6 +197,30 @@ class ActionAnswerFromKb(Action):
         return _then(
             self._carry_out(dispatcher, decision, u, mem, tried[-MAX_TRIED:], query, results)
         )
+
+    async def _answer_a_question_clause(
+        self,
+        u: policy.Understood,
+        mem: policy.Memory,
+        ranking: dict[str, float],
+        cfg: policy.Config,
+    ) -> tuple[str, SearchResponse] | None:
+        """A long message the help center does not answer as a whole: the question sentence
+        that it answers best, at the answer threshold plus ``clause_answer_margin``."""
+        best: tuple[str, SearchResponse] | None = None
+        for clause in policy.question_clauses(u, cfg):
+            response = await self.client.search(
+                clause[:4000], exclude=sorted(mem.shown), intents=ranking
+            )
+            if response.results and (
+                best is None
+                or response.results[0].answer_score > best[1].results[0].answer_score
+            ):
+                best = (clause, response)
+        if best is None:
+            return None
+        threshold = best[1].threshold + cfg.clause_answer_margin
+        return best if policy.answers(_as_dict(best[1].results[0]), threshold) else None
 
     def _carry_out(
         self,

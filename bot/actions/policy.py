@@ -9,8 +9,9 @@ Priority, first match wins (documented in DESIGN.md):
  1. sensitive_topic  a disputed charge or account security, anywhere in the message (also
                      when NLU is unsure of it but the customer disowns what was done:
                      "a redemption i never made", "the email on it isn't mine"); an injury,
-                     harassment or a legal threat ("burned my son's hand", "made comments
-                     about my body", "sent it to my attorney")
+                     harassment, discrimination or a legal threat ("burned my son's hand",
+                     "made comments about my body", "bc of my skin color", "sent it to my
+                     attorney")
  2. frustration      a complaint or anger, anywhere in the message (in two clauses of a
                      long one, each at a lower bar)
  3. requested        the customer asks for a person, anywhere in the message (with an
@@ -18,8 +19,8 @@ Priority, first match wins (documented in DESIGN.md):
     Whole-message intents hand over when NLU is sure enough, clauses of long messages at
     a higher bar; below, the message is read as a question (8).
  4. an offer pending (the bot offered a person for reason R): yes -> R, no -> carry on
- 5. right after an answer: "no" -> negative_feedback; "that didn't help", "asking again"
-   -> repeated;
+ 5. right after an answer: "no" -> negative_feedback; "that didn't help", "I'm confused",
+    "asking again" -> repeated;
     "yes" -> glad it helped; thanks/bye -> the conversation ends, resolved by the bot
     (so does "ok will call my bank, thanks", whatever topic NLU reads in it);
     "ok, doing that now" (not understood, not a question) -> anything else?
@@ -27,15 +28,19 @@ Priority, first match wins (documented in DESIGN.md):
                      a few words mostly unknown to NLU, "ja genau das", are not understood);
                      a yes or no that answers nothing ("yeah that" after "could you say it
                      another way?") counts as not understood, and so does an unsure yes or
-                     no as the session's first message. A long message is searched first (a
-                     story with the question inside) and treated as a question (8) from there.
+                     no as the session's first message, and a message that names nothing
+                     ("ok and the other thing"), even right after an answer. A long message
+                     is searched first (a story with the question inside) and treated as a
+                     question (8) from there.
  7. out of scope     "not something I can help with here" and the offer of a person
                      (no_kb_answer): NLU is trained on the shop questions the help center
                      does not answer as well as on off-topic ones; when NLU is unsure of
                      that, the help center is searched first (8)
  8. a question       search the help center (with the previous question as context for short
                      follow-ups, never repeating a passage already shown):
-                     answer; the same passage right after it was shown, or its article
+                     answer (a long message not answered as a whole: its question
+                     sentences, at a stricter bar); the same passage right after it was
+                     shown, or its article
                      asked again in the previous question's words -> repeated;
                      nothing good enough -> a disputed charge, an account-security report
                      or a request for a person below their bars ("I see two times the money
@@ -75,10 +80,11 @@ from bot.actions.turn import (
 __all__ = [
     "ANSWER", "CONVERSATIONAL", "OFFER", "POLICY_FILE", "REPHRASE", "REPLY", "SENSITIVE",
     "TOPICS", "UNCLEAR", "Config", "Decision", "Memory", "Understood", "after_search",
-    "ambiguous_alone", "answers", "asks_again", "context_query", "decide", "disowns",
+    "ambiguous_alone", "answers", "asks_again", "contentless", "context_query", "decide", "disowns",
     "escalation_reason", "follow_up_query", "foreign", "harm_or_legal", "hesitation", "is_rephrase",
     "leaning_reason", "load_config", "looks_like_a_question", "moves_on", "needs_after_reading",
-    "not_helped", "passage", "plain_yes", "read_follow_up", "restates", "signing_off",
+    "not_helped", "passage", "plain_yes", "question_clauses", "read_follow_up", "restates",
+    "signing_off",
 ]  # fmt: skip
 
 
@@ -308,9 +314,33 @@ def refers_back(text: str) -> bool:
     return not _BACK.isdisjoint(_words(text))
 
 
+# Words that point at something without naming it ("the other thing", "the one from b4").
+_VAGUE = {
+    "the", "a", "an", "that", "this", "it", "thing", "things", "stuff", "one", "other",
+    "another", "from", "before", "b4", "earlier", "u", "you", "know", "ya", "like", "and",
+    "or", "but", "with", "of", "same", "said", "mentioned",
+}  # fmt: skip
+
+
+def contentless(text: str) -> bool:
+    """ "ok and the other thing", "u know. the one from b4": no word names anything, so
+    there is nothing to search, even read after the previous question (which would answer
+    it with another passage of the last article)."""
+    words = [w for w in _words(text) if w]
+    return bool(words) and all(w in FILLERS or w in _VAGUE for w in words)
+
+
 # "ok so about the thing": the start of a subject (one NLU could not make out), not a reply
 # to the answer.
 _SUBJECT_NEXT = {"about", "regarding"}
+
+
+def question_clauses(u: Understood, cfg: Config) -> list[str]:
+    """The question sentences of a long message, the last two (a story comes first and the
+    question at its end), to search on their own when the whole message is not answered."""
+    if u.words < cfg.clause_search_words:
+        return []
+    return [text for text, _, _ in u.clauses if looks_like_a_question(text)][-2:]
 
 
 def acknowledgement(u: Understood, memory: Memory, cfg: Config) -> bool:
@@ -387,7 +417,11 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
     if u.intent in ESCALATING:  # not sure enough to hand over: read it as a question
         return Decision("search", on_miss=miss, leaning=lean)
     if u.intent in UNCLEAR:
-        if context_query(u, memory, cfg) and looks_like_a_question(u.text):
+        if (
+            context_query(u, memory, cfg)
+            and looks_like_a_question(u.text)
+            and not contentless(u.text)
+        ):
             return Decision("search", on_miss="rephrase", leaning=lean)
         if u.words >= cfg.substantive_words:
             # a long message: a story with the question inside, searched as it is; if the

@@ -67,6 +67,8 @@ class Config:
     restate_overlap: float = 0.25
     substantive_words: int = 12
     followup_words: int = 7
+    clause_search_words: int = 25
+    clause_answer_margin: float = 0.1
     not_helped_patterns: tuple[re.Pattern, ...] = ()
     asking_again_patterns: tuple[re.Pattern, ...] = ()
     disowning_patterns: tuple[re.Pattern, ...] = ()

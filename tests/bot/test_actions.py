@@ -319,3 +319,62 @@ def test_an_unsure_no_is_not_understood_only_as_the_sessions_first_message(dispa
     again = CollectingDispatcher()
     run(ActionAnswerFromKb(app.client()), again, make_tracker(new_session))
     assert "say it another way" in again.messages[0]["text"]
+
+
+STORY = (
+    "We rented a cabin for the holidays and I ordered snow pants for both kids in November. "
+    "The younger one wore hers for an afternoon and decided she hates skiing, and the tags "
+    "went out with the wrapping paper. Can I still send hers back?"
+)
+QUESTION = "Can I still send hers back?"
+
+
+def story_event():
+    event = user_event(STORY, "delivery_problem", 0.41)
+    event["parse_data"]["sentence_intents"] = [
+        {"text": "We rented a cabin for the holidays and I ordered snow pants for both kids "
+                 "in November.", "intent": "order_tracking", "confidence": 0.4},
+        {"text": "The younger one wore hers for an afternoon and decided she hates skiing, "
+                 "and the tags went out with the wrapping paper.", "intent": "out_of_scope",
+         "confidence": 0.5},
+        {"text": QUESTION, "intent": "returns_refunds", "confidence": 0.8},
+    ]  # fmt: skip
+    return event
+
+
+def story_app(clause_score: float) -> FakeApp:
+    def handler(request):
+        q = json.loads(request.content)["q"]
+        if q == QUESTION:
+            return search_response([result("return-policy", clause_score, "60 days.")])
+        return search_response([result("size-guide", 0.30)])  # the whole story: a miss
+
+    return FakeApp(handler)
+
+
+def test_a_long_story_not_answered_whole_is_answered_from_its_question(dispatcher):
+    app = story_app(0.60)  # threshold 0.45 + margin 0.1 cleared
+    events = run(ActionAnswerFromKb(app.client()), dispatcher, make_tracker([story_event()]))
+    assert [app.json_of(i)["q"] for i in range(len(app.requests))] == [STORY, QUESTION]
+    assert "60 days." in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["custom"]["articles"][0]["slug"] == "return-policy"
+    assert slot(events, "bot_move") == "answer"
+    assert slot(events, "last_question") == QUESTION
+
+
+def test_a_question_sentence_must_clear_the_threshold_by_the_margin(dispatcher):
+    app = story_app(0.50)  # above the threshold, below threshold + margin: a part matches easily
+    events = run(ActionAnswerFromKb(app.client()), dispatcher, make_tracker([story_event()]))
+    assert "couldn't find an answer" in dispatcher.messages[0]["text"]
+    assert slot(events, "bot_move") == "offer:no_kb_answer"
+
+
+def test_a_short_message_is_not_searched_by_sentence(dispatcher):
+    event = user_event("ok so. can I still send hers back?", "returns_refunds", 0.4)
+    event["parse_data"]["sentence_intents"] = [
+        {"text": "ok so.", "intent": "affirm", "confidence": 0.5},
+        {"text": "can I still send hers back?", "intent": "returns_refunds", "confidence": 0.8},
+    ]
+    app = FakeApp(lambda r: search_response([result("size-guide", 0.30)]))
+    run(ActionAnswerFromKb(app.client()), dispatcher, make_tracker([event]))
+    assert len(app.requests) == 1

@@ -666,3 +666,76 @@ def test_a_clause_saying_the_answer_did_not_help_is_not_anger():
                  clauses=[("This is not helpful.", "complain", 0.87),
                           ("Absolutely ridiculous.", "complain", 0.95)])  # fmt: skip
     assert decide(angry, AFTER_ANSWER, CFG) == Decision("handoff", reason="frustration")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "it felt like it was bc of my skin color and im honestly still shaking",
+        "the guard at the door was racially profiling me",
+        "I was discriminated against by your staff in the Portland store",
+        "they refused to help me because of my wheelchair",
+    ],
+)
+def test_discrimination_goes_to_a_person_whatever_nlu_reads(text):
+    for intent in ("out_of_scope", "complain", "store_info"):
+        u = Understood(text=text, intent=intent, confidence=0.4)
+        assert decide(u, Memory(), CFG) == Decision("handoff", reason="sensitive_topic")
+
+
+def test_words_near_discrimination_are_still_questions():
+    for text in ("is the race vest available in another color", "which color of the tent is best"):
+        assert decide(said(text, "product_info"), Memory(), CFG).action == "search"
+
+
+def test_a_guest_checkout_is_not_disowned_activity():
+    # "i didnt make an account" is how a guest says they have no account, not an order disowned
+    guest = Understood(
+        text="i didnt make an account when i ordered, how do i see where my stuff is",
+        intent="order_tracking", confidence=0.83, sensitive=0.13,
+    )  # fmt: skip
+    assert decide(guest, Memory(), CFG).action == "search"
+    signed = Understood(text="i never signed up for an account, can i still return it",
+                        intent="returns_refunds", confidence=0.8, sensitive=0.12)  # fmt: skip
+    assert decide(signed, Memory(), CFG).action == "search"
+    # an order disowned is still one
+    placed = Understood(text="i didnt make this order, someone used my card",
+                        intent="order_tracking", confidence=0.5, sensitive=0.3)  # fmt: skip
+    assert decide(placed, Memory(), CFG) == Decision("handoff", reason="sensitive_topic")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sorry im confused, so what is the actual number of days i have to mail it back",
+        "I'm still confused. how long do I have?",
+        "i dont get it, can i send it back or not",
+        "I don't understand. Do I need the tags?",
+    ],
+)
+def test_confusion_right_after_an_answer_is_repeated(text):
+    u = said(text, "returns_refunds", 0.36)
+    assert decide(u, AFTER_ANSWER, CFG) == Decision("handoff", reason="repeated")
+
+
+def test_not_understanding_why_is_a_new_question():
+    why = said("i don't understand why my card was declined", "payments", 0.8)
+    assert decide(why, AFTER_ANSWER, CFG).action == "search"
+
+
+@pytest.mark.parametrize("text", ["ok and the other thing", "and that one?",
+                                  "so the other one from before?"])  # fmt: skip
+def test_a_message_naming_nothing_is_not_searched_even_after_an_answer(text):
+    u = said(text, "nlu_fallback", 0.88)
+    assert decide(u, AFTER_ANSWER, CFG) == Decision("rephrase")
+
+
+def test_naming_nothing_twice_in_a_row_goes_to_a_person():
+    u = said("u know. the one from b4", "nlu_fallback", 0.58)
+    twice = Memory(bot_move=REPHRASE, unclear_in_row=1, answered=True)
+    assert decide(u, twice, CFG) == Decision("handoff", reason="low_confidence")
+
+
+def test_a_short_follow_up_that_names_something_is_searched_after_the_answer():
+    u = said("and for members?", "nlu_fallback", 0.7)
+    assert decide(u, AFTER_ANSWER, CFG).action == "search"
