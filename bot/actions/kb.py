@@ -149,7 +149,11 @@ class ActionAnswerFromKb(Action):
                         context[:4000], k=5, exclude=(), intents=topics
                     )
                     reading, confirmed = policy.read_follow_up(
-                        alone, [_as_dict(r) for r in after.results], response.threshold, short
+                        alone,
+                        [_as_dict(r) for r in after.results],
+                        response.threshold,
+                        short,
+                        within=cfg.follow_up_confirm_within,
                     )
                     if reading == "after":
                         query, response, results = context[:4000], after, after.results

@@ -257,14 +257,18 @@ def read_follow_up(
     after: list[dict[str, Any]],
     threshold: float,
     short: bool,
+    within: float = 0.25,  # Config.follow_up_confirm_within
 ) -> tuple[str, dict[str, Any] | None]:
     """Which reading of a follow-up answers it: the message alone, or read after the previous
     question (``after``, which pulls towards that question's article).
 
     Returns ("alone", None), ("after", None), or ("confirmed", result): the article the
     message alone points to, which the reading after the question confirms (it is among that
-    reading's top 3) and scores high enough: "and how long until I see the money?" alone finds
-    refund-timing, weakly; after "how do I start a return?" it is confirmed.
+    reading's top 3, its answer score ``within`` of that reading's best) and scores high
+    enough: "and how long until I see the money?" alone finds refund-timing, weakly; after
+    "how do I start a return?" it is confirmed. Not "what if it already shipped?" after "can
+    I cancel my order?": alone it finds shipping-options, which the reading after the question
+    ranks third, 0.35 below cancel-order.
     """
     if not after:
         return "alone", None
@@ -275,7 +279,11 @@ def read_follow_up(
     if answers(best, threshold):
         return "alone", None
     confirmed = top_after.get(best["slug"])
-    if confirmed is not None and answers(confirmed, threshold):
+    if (
+        confirmed is not None
+        and answers(confirmed, threshold)
+        and _answer(after[0]) - _answer(confirmed) <= within
+    ):
         return "confirmed", {**best, "score": confirmed["score"], "answer": _answer(confirmed)}
     return "after", None
 

@@ -67,6 +67,7 @@ class Config:
     restate_overlap: float = 0.25
     substantive_words: int = 12
     followup_words: int = 7
+    follow_up_confirm_within: float = 0.25
     clause_search_words: int = 25
     clause_answer_margin: float = 0.1
     not_helped_patterns: tuple[re.Pattern, ...] = ()

@@ -739,3 +739,23 @@ def test_naming_nothing_twice_in_a_row_goes_to_a_person():
 def test_a_short_follow_up_that_names_something_is_searched_after_the_answer():
     u = said("and for members?", "nlu_fallback", 0.7)
     assert decide(u, AFTER_ANSWER, CFG).action == "search"
+
+
+def test_a_weak_reading_alone_is_confirmed_only_near_the_best_reading_after_the_question():
+    # "what if it already shipped?" after "can I cancel an order I placed this morning?":
+    # alone it finds shipping-options (weakly); read after the question, cancel-order leads
+    # far ahead and shipping-options is third
+    alone = [{"slug": "shipping-options", "section": "S", "score": 0.53, "answer": 0.31}]
+    after = [
+        {"slug": "cancel-order", "section": "S", "score": 0.76, "answer": 0.78},
+        {"slug": "backorders", "section": "S", "score": 0.62, "answer": 0.50},
+        {"slug": "shipping-options", "section": "S", "score": 0.55, "answer": 0.43},
+    ]
+    assert read_follow_up(alone, after, 0.35, True, within=CFG.follow_up_confirm_within) == (
+        "after",
+        None,
+    )
+    # near the best one, it is confirmed
+    near = [after[0], {**after[2], "answer": 0.60}]
+    reading, confirmed = read_follow_up(alone, near, 0.35, True, within=0.25)
+    assert reading == "confirmed" and confirmed["slug"] == "shipping-options"
