@@ -211,20 +211,18 @@ class ActionAnswerFromKb(Action):
     ) -> tuple[str, SearchResponse] | None:
         """A long message the help center does not answer as a whole: the question sentence
         that it answers best, at the answer threshold plus ``clause_answer_margin``."""
-        best: tuple[str, SearchResponse] | None = None
+        found = []
         for clause in policy.question_clauses(u, cfg):
             response = await self.client.search(
                 clause[:4000], exclude=sorted(mem.shown), intents=ranking
             )
-            if response.results and (
-                best is None
-                or response.results[0].answer_score > best[1].results[0].answer_score
-            ):
-                best = (clause, response)
-        if best is None:
+            if response.results:
+                found.append((clause, response))
+        if not found:
             return None
-        threshold = best[1].threshold + cfg.clause_answer_margin
-        return best if policy.answers(_as_dict(best[1].results[0]), threshold) else None
+        clause, response = max(found, key=lambda cr: cr[1].results[0].answer_score)
+        bar = response.threshold + cfg.clause_answer_margin
+        return (clause, response) if policy.answers(_as_dict(response.results[0]), bar) else None
 
     def _carry_out(
         self,

@@ -257,7 +257,7 @@ def read_follow_up(
     after: list[dict[str, Any]],
     threshold: float,
     short: bool,
-    within: float = 0.25,  # Config.follow_up_confirm_within
+    within: float = Config.follow_up_confirm_within,
 ) -> tuple[str, dict[str, Any] | None]:
     """Which reading of a follow-up answers it: the message alone, or read after the previous
     question (``after``, which pulls towards that question's article).
