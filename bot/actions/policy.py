@@ -315,11 +315,18 @@ def ambiguous_alone(u: Understood, memory: Memory, cfg: Config) -> bool:
 
 
 _BACK = {"it", "them", "they"}
+# "that" as a pronoun ("do I need the receipt for that?", "does that work online too?"), not
+# as the conjunction before a clause ("does it say that I paid?", "is it true that the...").
+_THAT_BACK = re.compile(
+    r"\bthat\b(?!\s+(?:i|you|we|they|he|she|it|its|the|my|your|our|their|a|an|there|this)\b)",
+    re.IGNORECASE,
+)
 
 
 def refers_back(text: str) -> bool:
-    """ "can I mail it in?" after a trade-in answer: the thing is the previous question's."""
-    return not _BACK.isdisjoint(_words(text))
+    """ "can I mail it in?" after a trade-in answer: the thing is the previous question's;
+    "do I need the original receipt for that?" after a warranty answer: so is "that"."""
+    return not _BACK.isdisjoint(_words(text)) or bool(_THAT_BACK.search(text))
 
 
 # Words that point at something without naming it ("the other thing", "the one from b4").

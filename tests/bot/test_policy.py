@@ -427,6 +427,24 @@ def test_a_follow_up_about_the_same_thing_is_read_after_the_question_before_it()
 
 
 @pytest.mark.parametrize(
+    ("text", "back"),
+    [
+        ("do I need the original receipt for that?", True),  # a warranty answer before it
+        # longer than a short follow-up (those are read after the question anyway)
+        ("does that also work for the orders I placed online", True),
+        ("is that also free for people who have the club membership", True),
+        ("does the receipt say that I paid in full", False),  # "that" before a clause
+        ("is it true that the store closes early on sundays", True),  # "it" refers back
+        ("where is the nearest store to Denver open on Sundays", False),
+    ],
+)
+def test_that_as_a_pronoun_refers_to_the_question_before(text, back):
+    question = "my tent pole snapped, is that covered by the warranty?"
+    warranty = Memory(bot_move=ANSWER, answered=True, last_question=question)
+    assert ambiguous_alone(said(text, "payments", 0.9), warranty, CFG) is back
+
+
+@pytest.mark.parametrize(
     ("text", "intent", "known"),
     [
         ("bonjour, c'est pour le... comment dire", "out_of_scope", 1 / 7),
