@@ -44,6 +44,9 @@ STOPWORDS = frozenset(
     }
 )  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
+# Inside a word an apostrophe joins ("Arc'teryx" is the "arcteryx" customers type; "doesn't"
+# is "doesnt"), as customers often leave it out.
+_APOSTROPHE = re.compile(r"(?<=[a-z])['\u2019](?=[a-z])")
 
 
 def stem(word: str) -> str:
@@ -69,7 +72,7 @@ def words(text: str) -> set[str]:
     number is not a subject: "got 460 points")."""
     stems = (
         stem(word)
-        for word in _WORD.findall(text.lower())
+        for word in _WORD.findall(_APOSTROPHE.sub("", text.lower()))
         if len(word) >= 3 and not word.isdigit() and word not in STOPWORDS
     )
     return {s for s in stems if s not in STOPWORDS}

@@ -34,6 +34,14 @@ def test_stopwords_count_after_the_stem_and_numbers_never():
     assert words("my 11pm order") == {"11pm", "order"}
 
 
+def test_an_apostrophe_inside_a_word_joins_it():
+    # the promo-codes article names "Arc'teryx"; customers type "arcteryx" (and "it’s")
+    assert words("Brands like Arc'teryx are excluded") == words("brands like arcteryx excluded")
+    assert "arcteryx" in words("Arc\u2019teryx jackets")
+    assert words("it’s the customer's order") == words("its the customers order")
+    assert words("'quoted' jackets") == {"quot", "jacket"}  # quotes are not inside a word
+
+
 def test_what_an_article_lacks_is_weighed_by_rarity():
     vocabulary = Vocabulary.from_texts(ARTICLES)
     assert vocabulary.uncovered("can I return boots within 60 days", "return-policy") == 0.0
