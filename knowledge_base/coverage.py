@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Words that carry no subject ("how do I", "can you", "my order"'s "my"), and chat fillers.
 STOPWORDS = frozenset(
@@ -126,12 +126,27 @@ def asked_words(question: str) -> set[str]:
     return asked if len(asked) >= MIN_ASKED_WORDS else words(question)
 
 
+# A word of at least this many letters (stemmed) one typo away from an article's word counts
+# as that word ("packege" for "package", "recieve" for "receive"). Shorter words have too many
+# real neighbours; from 5 letters up an unanswerable dev question got answered (bench-kb dev:
+# from 6 letters up, one more answerable question answered right, no unanswerable one more).
+TYPO_MIN_LETTERS = 6
+
+
+def one_deletion(word: str) -> set[str]:
+    """The word and every form of it with one letter left out: two words one insertion,
+    deletion or substitution apart share one of these (symmetric-delete matching)."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The words of each article (title, text and stored questions) and how many use each."""
 
     by_article: dict[str, frozenset[str]]
     document_frequency: dict[str, int]
+    # per article, ``one_deletion`` of its words long enough to match a misspelt one
+    near_by_article: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_texts(cls, texts: Iterable[tuple[str, str]]) -> Vocabulary:
@@ -143,7 +158,13 @@ class Vocabulary:
         for article_words in pooled.values():
             for word in article_words:
                 frequency[word] = frequency.get(word, 0) + 1
-        return cls({s: frozenset(w) for s, w in pooled.items()}, frequency)
+        near = {
+            slug: frozenset().union(
+                *(one_deletion(w) for w in article_words if len(w) >= TYPO_MIN_LETTERS - 1)
+            )
+            for slug, article_words in pooled.items()
+        }
+        return cls({s: frozenset(w) for s, w in pooled.items()}, frequency, near)
 
     def weight(self, word: str) -> float:
         """Inverse document frequency of a stemmed word (a word no article uses weighs most)."""
@@ -154,11 +175,19 @@ class Vocabulary:
         """Share (0-1, weighted) of the question's informative words the article lacks."""
         return self.uncovered_words(asked_words(question), slug)
 
+    def covers(self, slug: str, word: str) -> bool:
+        """Whether the article has the word, or (a long word) one a typo away from it."""
+        if word in self.by_article.get(slug, frozenset()):
+            return True
+        near = self.near_by_article.get(slug)
+        return bool(near) and len(word) >= TYPO_MIN_LETTERS and not near.isdisjoint(
+            one_deletion(word)
+        )
+
     def uncovered_words(self, asked: set[str], slug: str) -> float:
         """``uncovered`` for the question's ``asked_words``, found once per search."""
         if not asked:
             return 0.0
-        article = self.by_article.get(slug, frozenset())
         total = sum(self.weight(w) for w in asked)
-        missing = sum(self.weight(w) for w in asked if w not in article)
+        missing = sum(self.weight(w) for w in asked if not self.covers(slug, w))
         return missing / total if total > 0 else 0.0

@@ -54,6 +54,20 @@ def test_what_an_article_lacks_is_weighed_by_rarity():
     assert vocabulary.uncovered("return", "no-such-article") == 1.0
 
 
+def test_a_long_word_one_typo_away_counts_as_the_article_word():
+    vocabulary = Vocabulary.from_texts(
+        [("return-label", "Print the prepaid return label and attach it to the package.")]
+    )
+    # one letter added, changed, swapped with the next, left out
+    for typo in ("labell", "packege", "pakcage", "prepad"):
+        assert vocabulary.uncovered(f"{typo} printed", "return-label") == 0.0, typo
+    # short words have too many real neighbours: "lable" stems to 4 letters and is not
+    # matched; nor is a long word two typos away
+    assert vocabulary.uncovered("lable", "return-label") == 1.0
+    assert vocabulary.uncovered("packeeges", "return-label") == 1.0
+    assert not vocabulary.covers("return-label", "attachment")
+
+
 @pytest.mark.parametrize("question", ["returns", "RETURN", "return!!"])
 def test_case_punctuation_and_plurals_do_not_matter(question):
     assert Vocabulary.from_texts(ARTICLES).uncovered(question, "return-policy") == 0.0
