@@ -7,7 +7,13 @@ import pytest
 from api.config import settings
 from knowledge_base.articles import load_dir
 from knowledge_base.index import PassageIndex
-from knowledge_base.search import QueryError, SearchEngine, clean_query
+from knowledge_base.search import (
+    LONG_STORY_DOUBT,
+    LONG_STORY_WORDS,
+    QueryError,
+    SearchEngine,
+    clean_query,
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +88,21 @@ def test_the_best_article_gains_its_lead_over_the_second_in_its_answer_score(eng
     assert lead > 0.05
     assert leading[0].answer_score == pytest.approx(plain[0].answer_score + 0.5 * lead, abs=2e-4)
     assert [r.answer_score for r in leading[1:]] == [r.answer_score for r in plain[1:]]
+
+
+@pytest.mark.parametrize("words", [LONG_STORY_WORDS - 1, LONG_STORY_WORDS])
+def test_a_long_story_counts_half_of_nlus_out_of_scope_doubt(engine, words):
+    # A story around a question reads as off-topic to NLU (trips, families, places).
+    question = "my tent pole snapped, is that covered by the warranty"
+    story = " ".join(["we camped by the lake with the kids last weekend"] * 10).split()
+    text = " ".join(story[: words - len(question.split())]) + " " + question
+    assert len(text.split()) == words
+    doubtful = SearchEngine(engine.index, engine.encoder, out_of_scope_weight=0.4)
+    sure = doubtful.search(text, 1, intents={"out_of_scope": 0.0})[0]
+    unsure = doubtful.search(text, 1, intents={"out_of_scope": 0.5})[0]
+    assert unsure.slug == sure.slug
+    counted = LONG_STORY_DOUBT if words >= LONG_STORY_WORDS else 1.0
+    assert sure.answer_score - unsure.answer_score == pytest.approx(0.4 * 0.5 * counted, abs=2e-4)
 
 
 def test_k_is_bounded(engine):
