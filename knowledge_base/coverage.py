@@ -135,7 +135,8 @@ TYPO_MIN_LETTERS = 6
 
 def one_deletion(word: str) -> set[str]:
     """The word and every form of it with one letter left out: two words one insertion,
-    deletion or substitution apart share one of these (symmetric-delete matching)."""
+    deletion, substitution or swap of neighbours apart share one of these (symmetric-delete
+    matching; so do some two edits apart, a letter moved: "abxd" and "aybd" share "abd")."""
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
