@@ -329,20 +329,11 @@ def refers_back(text: str) -> bool:
     return not _BACK.isdisjoint(_words(text)) or bool(_THAT_BACK.search(text))
 
 
-# Words that point at something without naming it ("the other thing", "the one from b4").
-_VAGUE = {
-    "the", "a", "an", "that", "this", "it", "thing", "things", "stuff", "one", "other",
-    "another", "from", "before", "b4", "earlier", "u", "you", "know", "ya", "like", "and",
-    "or", "but", "with", "of", "same", "said", "mentioned",
-}  # fmt: skip
-
-
 def contentless(text: str) -> bool:
     """ "ok and the other thing", "u know. the one from b4": no word names anything, so
     there is nothing to search, even read after the previous question (which would answer
     it with another passage of the last article)."""
-    words = [w for w in _words(text) if w]
-    return bool(words) and all(w in FILLERS or w in _VAGUE for w in words)
+    return any(_words(text)) and not _content_words(text)
 
 
 # "ok so about the thing": the start of a subject (one NLU could not make out), not a reply
@@ -519,6 +510,9 @@ _NOT_CONTENT = FILLERS | QUESTION_WORDS | {
     "from", "have", "has", "had", "was", "were", "its", "it's", "i'm", "im", "they", "them",
     "there", "their", "about", "just", "still", "did", "dont", "don't", "cant", "can't", "want",
     "need", "like", "know", "please", "pls", "into", "out", "then", "than", "our",
+    # words that point at something without naming it ("the other thing", "the one from b4")
+    "thing", "things", "stuff", "one", "other", "another", "before", "b4", "earlier", "same", "said",
+    "mentioned",
 }  # fmt: skip
 
 
