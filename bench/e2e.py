@@ -149,6 +149,8 @@ def report(results: dict[str, dict], settings: dict[str, str]) -> None:
         if split != "test":  # only dev and follow-ups are read for errors
             for f in r["failures"]:
                 progress(f"{split} miss: {json.dumps(f)[:400]}")
+            for m in r["suggestion_misses"]:
+                progress(f"{split} suggestion miss: {json.dumps(m)}")
 
 
 if __name__ == "__main__":

@@ -32,12 +32,18 @@ def onnx() -> OnnxEmbedder:
 
 def test_onnx_vectors_are_close_to_pytorch(onnx):
     """The export's weights are int8 (onnx_export.py): the vectors are close to the float
-    model's, not equal; retrieval quality with them is measured by `make bench-kb`."""
+    model's, not equal; retrieval quality with them is measured by `make bench-kb`.
+
+    How close depends on the CPU: without AVX-512 VNNI, ONNX Runtime's int8 products
+    saturate. On an AMD EPYC with AVX2 only, these texts came out at 0.990 on average, the
+    empty one lowest at 0.979 (above 0.98 each on a CPU with VNNI). The bounds catch an
+    export that computes something else; quality is bench-kb's to measure."""
     expected = Embedder().encode(TEXTS)
     got = onnx.encode(TEXTS)
     assert got.shape == (len(TEXTS), 384) and got.dtype == np.float32
     cosine = (got * expected).sum(axis=1)
-    assert cosine.min() > 0.98, cosine
+    assert cosine.mean() > 0.985, cosine
+    assert cosine.min() > 0.97, cosine
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4)
 
 
