@@ -492,7 +492,10 @@ def is_rephrase(
 
 
 _MOVING_ON = re.compile(
-    r"^(and|also|plus|what about|how about|good to know|thanks|thank you|thx|great|perfect|"
+    # after an optional "ok" ("ok and if it still fails can i just use paypal instead?"; but
+    # "ok but when will the refund actually be on my card" asks again)
+    r"^(?:(?:ok|okay|alright)\b[,.!]*\s*)?"
+    r"(and|also|plus|what about|how about|good to know|thanks|thank you|thx|great|perfect|"
     r"cool|got it|makes sense)\b",
     re.I,
 )
@@ -511,8 +514,8 @@ _NOT_CONTENT = FILLERS | QUESTION_WORDS | {
     "there", "their", "about", "just", "still", "did", "dont", "don't", "cant", "can't", "want",
     "need", "like", "know", "please", "pls", "into", "out", "then", "than", "our",
     # words that point at something without naming it ("the other thing", "the one from b4")
-    "thing", "things", "stuff", "one", "other", "another", "before", "b4", "earlier", "same", "said",
-    "mentioned",
+    "thing", "things", "stuff", "one", "other", "another", "before", "b4", "earlier", "same",
+    "said", "mentioned",
 }  # fmt: skip
 
 

@@ -541,6 +541,7 @@ def test_the_previous_question_asked_again_in_its_own_words_is_a_rephrase():
     # a question that builds on the answer ("and if ...") or takes it ("good to know. ...")
     # shares its subject words but moves on
     for text in ("and if i'm not getting the refund for the jacket, when will it be on my card",
+                 "ok and if i'm not getting the refund for the jacket, when will it be on my card",
                  "Good to know. when will the refund for the jacket be on my card"):  # fmt: skip
         assert restates(text, refund.last_question, CFG)
         assert not is_rephrase(said(text, "payments"), refund, other_section, CFG)
