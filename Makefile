@@ -129,12 +129,16 @@ bench-kb: $(VENV)/.installed ## retrieval Recall@k/MRR, answer threshold, search
 bench-e2e: $(MODEL_STAMP) ## whole conversations through the real stack: containment, escalation P/R, reasons
 	@$(VENV)/bin/python -m bench.e2e
 
+.PHONY: bench-passages
+bench-passages: $(VENV)/.installed ## which section of the article the customer is shown (dev/test)
+	@$(VENV)/bin/python -m bench.passages
+
 .PHONY: bench-kb-levers
 bench-kb-levers: $(VENV)/.installed ## retrieval levers on the dev split (what was kept, what lost)
 	@$(VENV)/bin/python -m bench.kb_levers
 
 .PHONY: bench
-bench: bench-nlu bench-kb bench-handoff bench-e2e bench-chat ## all benchmarks except CLINC150 (see bench-nlu-clinc)
+bench: bench-nlu bench-kb bench-passages bench-handoff bench-e2e bench-chat ## all benchmarks except CLINC150 (see bench-nlu-clinc)
 
 .PHONY: clean
 clean: ## remove generated models, indexes and databases (keeps the environments)

@@ -24,8 +24,8 @@ import faiss
 import numpy as np
 
 from knowledge_base.articles import Article
-from knowledge_base.chunking import CHUNKING_VERSION, Passage, split_passages
-from knowledge_base.coverage import Vocabulary
+from knowledge_base.chunking import CHUNKING_VERSION, Passage, plain_text, split_passages
+from knowledge_base.coverage import Vocabulary, words
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ class PassageIndex:
         self.question_rows: dict[str, np.ndarray] = {}
         self.intents: dict[str, str] = {}
         self.vocabulary = Vocabulary.from_texts(())
+        self.passage_words: list[frozenset[str]] = []
         self.faiss_index: faiss.Index = self._new_faiss(self.vectors)
         self._loaded_stamp: tuple[int, int] | None = None
 
@@ -342,6 +343,10 @@ class PassageIndex:
         self.question_rows = _rows(passages, "question")
         self.intents = {p.slug: p.intent for p in passages if p.intent}
         self.vocabulary = Vocabulary.from_texts((p.slug, p.embed_text) for p in passages)
+        # each passage's own words (its heading and text), to choose among an article's
+        self.passage_words = [
+            frozenset(words(f"{p.section} {plain_text(p.text)}")) for p in passages
+        ]
 
     def search_vector(self, query: np.ndarray, n: int) -> list[tuple[Passage, float]]:
         """The ``n`` passages with the highest cosine similarity to a unit query vector."""

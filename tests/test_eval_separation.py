@@ -52,7 +52,7 @@ def evaluation_texts() -> dict[str, str]:
             for turn in conversation["turns"]:
                 if "say" in turn:
                     texts[normalise(turn["say"])] = f"{path.name}: {turn['say']}"
-    for path in sorted((ROOT / "knowledge_base" / "eval").glob("*.yml")):
+    for path in sorted((ROOT / "knowledge_base" / "eval").glob("**/*.yml")):  # and passages/
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for item in data.get("questions") or []:
             texts[normalise(item["q"])] = f"{path.name}: {item['q']}"

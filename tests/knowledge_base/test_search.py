@@ -8,8 +8,10 @@ from api.config import settings
 from knowledge_base.articles import load_dir
 from knowledge_base.index import PassageIndex
 from knowledge_base.search import (
+    INTRO_PENALTY,
     LONG_STORY_DOUBT,
     LONG_STORY_WORDS,
+    PASSAGE_WORDS_WEIGHT,
     QueryError,
     SearchEngine,
     clean_query,
@@ -103,6 +105,50 @@ def test_a_long_story_counts_half_of_nlus_out_of_scope_doubt(engine, words):
     assert unsure.slug == sure.slug
     counted = LONG_STORY_DOUBT if words >= LONG_STORY_WORDS else 1.0
     assert sure.answer_score - unsure.answer_score == pytest.approx(0.4 * 0.5 * counted, abs=2e-4)
+
+
+def plain_cosine(engine):
+    """The same index and weights, choosing passages by cosine alone."""
+    return SearchEngine(engine.index, engine.encoder, passage_words_weight=0, intro_penalty=0)
+
+
+def test_the_section_that_names_what_was_asked_is_shown(engine):
+    """By cosine alone the section on cancelling a backordered item was the closest."""
+    assert PASSAGE_WORDS_WEIGHT > 0
+    question = "Is there a time limit for cancelling after I placed an order?"
+    before = plain_cosine(engine).search(question, 1)[0]
+    assert before.section == "Cancelling a backordered item and getting help"
+    after = engine.search(question, 1)[0]
+    assert (after.slug, after.section) == (
+        "cancel-order",
+        "How long do I have to cancel a Northpeak order?",
+    )
+
+
+def test_a_section_is_shown_rather_than_the_introduction(engine):
+    """The introduction ("This article explains how to ...") was the closest passage."""
+    assert INTRO_PENALTY > 0
+    question = "how does buy online pick up in store work"
+    before = plain_cosine(engine).search(question, 1)[0]
+    assert before.section == before.title  # the introduction, by cosine alone
+    after = engine.search(question, 1)[0]
+    assert after.slug == before.slug == "store-pickup"
+    assert after.section == "How does Northpeak store pickup work?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is there a time limit for cancelling after I placed an order?",
+        "how does buy online pick up in store work",
+        "where is my order",
+    ],
+)
+def test_choosing_the_passage_changes_neither_ranking_nor_scores(engine, question):
+    def ranking(e):
+        return [(r.slug, r.score, r.answer_score) for r in e.search(question, 5)]
+
+    assert ranking(engine) == ranking(plain_cosine(engine))
 
 
 def test_k_is_bounded(engine):
