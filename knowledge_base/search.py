@@ -212,7 +212,9 @@ class SearchEngine:
         )
         w, iw = self.title_weight, self.intent_weight
         asked = asked_words(text)  # once for all the results
-        scored: list[tuple[Passage, float]] = []
+        # per article: its score, and its passages with their cosines (one is chosen to show
+        # for the k returned only)
+        scored: list[tuple[float, list[int], np.ndarray]] = []
         for slug in candidates:
             rows = [
                 int(r)
@@ -223,7 +225,6 @@ class SearchEngine:
                 continue
             text_scores = vectors[rows] @ vector
             base = float(text_scores.max())
-            best = self._shown(rows, text_scores, asked)
             question_rows = index.question_rows.get(slug)
             if question_rows is not None and len(question_rows):
                 top = np.sort(vectors[question_rows] @ vector)[-self.questions_averaged :]
@@ -234,12 +235,15 @@ class SearchEngine:
             score = (base + w * title_cosine) / (1 + w)
             if intents and iw:
                 score += iw * float(intents.get(index.intents.get(slug, ""), 0.0))
-            scored.append((passages[rows[best]], score))
-        ranked = sorted(scored, key=lambda ps: -ps[1])
+            scored.append((score, rows, text_scores))
+        scored.sort(key=lambda entry: -entry[0])
         # How far the best article leads the next: a question the help center answers usually
         # has one clear article, one it does not answer lands between several.
-        lead = ranked[0][1] - ranked[1][1] if len(ranked) > 1 else 0.0
-        ranked = ranked[:k]
+        lead = scored[0][0] - scored[1][0] if len(scored) > 1 else 0.0
+        ranked = [
+            (passages[rows[self._shown(rows, cosines, asked)]], score)
+            for score, rows, cosines in scored[:k]
+        ]
         doubt = self.out_of_scope_weight * float((intents or {}).get("out_of_scope", 0.0))
         if len(text.split()) >= LONG_STORY_WORDS:
             doubt *= LONG_STORY_DOUBT
