@@ -32,11 +32,16 @@ class Passage:
     intent: str = ""  # the article's topic intent (NLU's ranking can favour it)
 
     @property
+    def intro(self) -> bool:
+        """The article's text before its first section heading (its section is the title)."""
+        return self.section == self.title
+
+    @property
     def embed_text(self) -> str:
         """What gets embedded: title and heading give a lone passage its context."""
         if self.kind == "question":  # matched question to question, in customers' words
             return self.text
-        parts = [self.title] if self.section == self.title else [self.title, self.section]
+        parts = [self.title] if self.intro else [self.title, self.section]
         parts.append(plain_text(self.text))
         return " ".join(p if p[-1:] in ".?!:" else p + "." for p in parts[:-1]) + " " + parts[-1]
 

@@ -174,22 +174,19 @@ class SearchEngine:
             vector = self.encoder.encode([cleaned])[0]
         return self.rank(vector, k, exclude=exclude, intents=intents, text=cleaned)
 
-    def _shown(self, rows: list[int], text_scores: np.ndarray, asked: set[str]) -> int:
+    def _shown(self, rows: list[int], cosines: np.ndarray, asked: dict[str, float]) -> int:
         """Which of an article's passages (``rows``, their cosines) answers the question: the
-        closest, unless another names enough more of what was asked (PASSAGE_WORDS_WEIGHT)
-        or the closest is the article's introduction (INTRO_PENALTY)."""
+        closest, unless another contains enough more of the ``asked`` words (with their
+        rarity weights; PASSAGE_WORDS_WEIGHT) or the closest is the article's introduction
+        (INTRO_PENALTY)."""
         if len(rows) < 2:
             return 0
-        passages = self.index.passages
-        choice = text_scores - self.intro_penalty * np.array(
-            [passages[r].section == passages[r].title for r in rows]
-        )
-        weights = {word: self.index.vocabulary.weight(word) for word in asked}
-        total = sum(weights.values())
+        passages, passage_words = self.index.passages, self.index.passage_words
+        choice = cosines - self.intro_penalty * np.array([passages[r].intro for r in rows])
+        total = sum(asked.values())
         if self.passage_words_weight and total > 0:
-            passage_words = self.index.passage_words
             shared = np.array(
-                [sum(v for word, v in weights.items() if word in passage_words[r]) for r in rows]
+                [sum(v for word, v in asked.items() if word in passage_words[r]) for r in rows]
             )
             choice = choice + self.passage_words_weight * shared / total
         return int(np.argmax(choice))
@@ -240,8 +237,9 @@ class SearchEngine:
         # How far the best article leads the next: a question the help center answers usually
         # has one clear article, one it does not answer lands between several.
         lead = scored[0][0] - scored[1][0] if len(scored) > 1 else 0.0
+        weighted = {word: index.vocabulary.weight(word) for word in asked}
         ranked = [
-            (passages[rows[self._shown(rows, cosines, asked)]], score)
+            (passages[rows[self._shown(rows, cosines, weighted)]], score)
             for score, rows, cosines in scored[:k]
         ]
         doubt = self.out_of_scope_weight * float((intents or {}).get("out_of_scope", 0.0))
