@@ -137,8 +137,8 @@ class ActionAnswerFromKb(Action):
             if policy.is_rephrase(u, mem, alone, cfg):
                 decision = policy.Decision("handoff", reason="repeated")
             else:
-                context = policy.context_query(u, mem, cfg)
-                short = policy.ambiguous_alone(u, mem, cfg)
+                context = policy.context_query(u, mem, cfg, searching=True)
+                short = policy.ambiguous_alone(u, mem, cfg, searching=True)
                 if context and policy.needs_after_reading(alone, response.threshold, short):
                     # A follow-up may mean little on its own: read it after the last question
                     # too (policy.read_follow_up decides which reading answers it).
@@ -154,6 +154,8 @@ class ActionAnswerFromKb(Action):
                         response.threshold,
                         short,
                         within=cfg.follow_up_confirm_within,
+                        alone_margin=cfg.follow_up_alone_margin,
+                        points_back=policy.refers_back(u.text),
                     )
                     if reading == "after":
                         query, response, results = context[:4000], after, after.results

@@ -9,11 +9,12 @@ Priority, first match wins (documented in DESIGN.md):
  1. sensitive_topic  a disputed charge or account security, anywhere in the message (also
                      when NLU is unsure of it but the customer disowns what was done:
                      "a redemption i never made", "the email on it isn't mine"); an injury,
-                     harassment, discrimination or a legal threat ("burned my son's hand",
-                     "made comments about my body", "bc of my skin color", "sent it to my
-                     attorney")
+                     harassment, discrimination, a leak of personal data or a legal threat
+                     ("burned my son's hand", "made comments about my body", "bc of my skin
+                     color", "a serious leak of personal info", "sent it to my attorney")
  2. frustration      a complaint or anger, anywhere in the message (in two clauses of a
-                     long one, each at a lower bar)
+                     long one, each at a lower bar; words only anger uses, "unbelievable",
+                     "I'm furious", whatever NLU reads unless it is off-topic venting)
  3. requested        the customer asks for a person, anywhere in the message (with an
                      offer pending, asking for a person takes the offer: its reason stands)
     Whole-message intents hand over when NLU is sure enough, clauses of long messages at
@@ -78,13 +79,13 @@ from bot.actions.turn import (
 
 # What the actions and tests use from here (the types live in turn.py).
 __all__ = [
-    "ANSWER", "CONVERSATIONAL", "OFFER", "POLICY_FILE", "REPHRASE", "REPLY", "SENSITIVE",
-    "TOPICS", "UNCLEAR", "Config", "Decision", "Memory", "Understood", "after_search",
-    "ambiguous_alone", "answers", "asks_again", "contentless", "context_query", "decide", "disowns",
-    "escalation_reason", "follow_up_query", "foreign", "harm_or_legal", "hesitation", "is_rephrase",
-    "leaning_reason", "load_config", "looks_like_a_question", "moves_on", "needs_after_reading",
-    "not_helped", "passage", "plain_yes", "question_clauses", "read_follow_up", "restates",
-    "signing_off",
+    "ANSWER", "CONVERSATIONAL", "OFFER", "POLICY_FILE", "REPHRASE", "REPLY", "SENSITIVE", "TOPICS",
+    "UNCLEAR", "Config", "Decision", "Memory", "Understood", "after_search", "ambiguous_alone",
+    "angry_words", "answers", "asks_again", "contentless", "context_query", "decide", "disowns",
+    "escalation_reason", "follow_up_query", "foreign", "harm_or_legal", "hesitation",
+    "is_rephrase", "leaning_reason", "load_config", "looks_like_a_question", "moves_on",
+    "needs_after_reading", "not_helped", "passage", "plain_yes", "question_clauses",
+    "read_follow_up", "refers_back", "restates", "signing_off",
 ]  # fmt: skip
 
 
@@ -117,6 +118,7 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
         (u.intent == "complain" and u.confidence >= bar["complain"])
         or any(c >= cfg.clause_complain for c in angry)
         or sum(c >= cfg.clause_complain_twice for c in angry) >= 2
+        or angry_words(u, cfg)
     ):
         return "frustration"
     if (u.intent == "request_human" and u.confidence >= bar["request_human"]) or _clause_intent(
@@ -143,6 +145,13 @@ def harm_or_legal(text: str, cfg: Config) -> bool:
     comments about my body") or a legal threat ("sent the photos to my attorney", "the
     California Attorney General"): a person, whatever else the message says."""
     return any(p.search(text) for p in cfg.harm_or_legal_patterns)
+
+
+def angry_words(u: Understood, cfg: Config) -> bool:
+    """Words a customer uses only when angry ("Unbelievable. ... I'm just furious"), whatever
+    NLU reads, unless NLU reads the message as off-topic venting ("the city towed my car, I'm
+    furious" is not about us)."""
+    return u.intent != "out_of_scope" and any(p.search(u.text) for p in cfg.anger_patterns)
 
 
 def leaning_reason(u: Understood, cfg: Config) -> str | None:
@@ -243,11 +252,23 @@ def follow_up_query(u: Understood, memory: Memory, cfg: Config) -> str | None:
     return context if context and u.words <= cfg.followup_words else None
 
 
-def context_query(u: Understood, memory: Memory, cfg: Config) -> str | None:
+def context_query(
+    u: Understood, memory: Memory, cfg: Config, searching: bool = False
+) -> str | None:
     """The message with the question of the latest answer before it (for a follow-up that
-    is searched on its own first, and with this only when nothing answers it alone)."""
+    is searched on its own first, and with this only when nothing answers it alone).
+
+    When ``searching`` (the help center is asked anyway), also a longer message that calls the
+    answer's subject "it" or "they" ("nice. does it work in the portland store too or only on
+    the website", "oh wait they might be going to my old hotmail"); the turn policy's choices
+    (``decide``) stay with the shorter ones."""
     recent = memory.bot_move in (ANSWER, REPLY)
-    if memory.last_question and recent and u.words <= cfg.substantive_words:
+    leans = u.words <= cfg.substantive_words or (
+        searching
+        and u.words <= cfg.follow_up_context_words
+        and not _SUBJECT_BACK.isdisjoint(_words(u.text))
+    )
+    if memory.last_question and recent and leans:
         return f"{memory.last_question} {u.text}"
     return None
 
@@ -258,11 +279,17 @@ def read_follow_up(
     threshold: float,
     short: bool,
     within: float = Config.follow_up_confirm_within,
+    alone_margin: float = Config.follow_up_alone_margin,
+    points_back: bool = False,
 ) -> tuple[str, dict[str, Any] | None]:
     """Which reading of a follow-up answers it: the message alone, or read after the previous
     question (``after``, which pulls towards that question's article).
 
-    Returns ("alone", None), ("after", None), or ("confirmed", result): the article the
+    A message that alone finds an article ``alone_margin`` above the threshold is read alone
+    ("also do u take apple pay" after a shipping answer), unless it ``points_back`` at the
+    previous question's subject ("can I use it together with my points?" after a promo-code
+    answer is about the code, not about points). Returns ("alone", None), ("after", None), or
+    ("confirmed", result): the article the
     message alone points to, which the reading after the question confirms (it is among that
     reading's top 3, its answer score ``within`` of that reading's best) and scores high
     enough: "and how long until I see the money?" alone finds refund-timing, weakly; after
@@ -274,6 +301,8 @@ def read_follow_up(
         return "alone", None
     top_after = {r["slug"]: r for r in after[:3]}
     best = alone[0] if alone else None
+    if best is not None and not points_back and _answer(best) >= threshold + alone_margin:
+        return "alone", None  # "also do u take apple pay" says what it is about
     if best is None or (short and best["slug"] not in top_after):
         return "after", None  # "and for members?" means nothing alone
     if answers(best, threshold):
@@ -305,16 +334,21 @@ def answers(result: dict[str, Any], threshold: float) -> bool:
     return _answer(result) >= threshold
 
 
-def ambiguous_alone(u: Understood, memory: Memory, cfg: Config) -> bool:
+def ambiguous_alone(
+    u: Understood, memory: Memory, cfg: Config, searching: bool = False
+) -> bool:
     """A follow-up that may well mean something else on its own: short, NLU unsure of it
-    ("and if I don't like it, how do I cancel?" after a Club answer), or about "it"."""
+    ("and if I don't like it, how do I cancel?" after a Club answer), or about "it"
+    (``searching``: see ``context_query``)."""
     return follow_up_query(u, memory, cfg) is not None or (
-        context_query(u, memory, cfg) is not None
+        context_query(u, memory, cfg, searching) is not None
         and (u.confidence < cfg.topic_confidence or refers_back(u.text))
     )
 
 
 _BACK = {"it", "them", "they"}
+# in a longer message "them" is mostly its own things ("test climbing shoes before I buy them")
+_SUBJECT_BACK = {"it", "they"}
 # "that" as a pronoun ("do I need the receipt for that?", "does that work online too?"), not
 # as the conjunction before a clause ("does it say that I paid?", "is it true that the...").
 _THAT_BACK = re.compile(
@@ -494,7 +528,7 @@ def is_rephrase(
 _MOVING_ON = re.compile(
     # after an optional "ok" ("ok and if it still fails can i just use paypal instead?"; but
     # "ok but when will the refund actually be on my card" asks again)
-    r"^(?:(?:ok|okay|alright)\b[,.!]*\s*)?"
+    r"^(?:(?:ok|okay|alright|oh)\b[,.!]*\s*)?"
     r"(and|also|plus|what about|how about|good to know|thanks|thank you|thx|great|perfect|"
     r"cool|got it|makes sense)\b",
     re.I,

@@ -67,7 +67,9 @@ class Config:
     restate_overlap: float = 0.25
     substantive_words: int = 12
     followup_words: int = 7
+    follow_up_context_words: int = 20
     follow_up_confirm_within: float = 0.25
+    follow_up_alone_margin: float = 0.2
     clause_search_words: int = 25
     clause_answer_margin: float = 0.1
     not_helped_patterns: tuple[re.Pattern, ...] = ()
@@ -75,6 +77,7 @@ class Config:
     disowning_patterns: tuple[re.Pattern, ...] = ()
     disowned_sensitive: float = 0.1
     harm_or_legal_patterns: tuple[re.Pattern, ...] = ()
+    anger_patterns: tuple[re.Pattern, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -87,6 +90,7 @@ def load_config(path: Path = POLICY_FILE) -> Config:
             "asking_again_patterns",
             "disowning_patterns",
             "harm_or_legal_patterns",
+            "anger_patterns",
         )
     }
     return Config(**data, **compiled)

@@ -14,6 +14,7 @@ from bot.actions.policy import (
     Understood,
     after_search,
     ambiguous_alone,
+    context_query,
     decide,
     follow_up_query,
     is_rephrase,
@@ -618,6 +619,9 @@ def test_what_nlu_understood_comes_from_rasas_parse():
         "my husband was in the hospital for two days after the harness tore",
         "one worker made comments about my body and followed me around, I felt very unsafe",
         "the manager at the Denver store keeps harassing me about my return",
+        "the guy at the rental counter keeps texting me late at night, i dont feel safe there",
+        "the invoice has somebody else's name and address on it. This is a serious leak of "
+        "personal info.",
     ],
 )
 def test_an_injury_or_a_legal_threat_goes_to_a_person_whatever_nlu_reads(text):
@@ -639,6 +643,8 @@ def test_an_injury_or_a_legal_threat_goes_to_a_person_whatever_nlu_reads(text):
         "stop harassing me with marketing emails, how do I unsubscribe",
         "I feel unsafe entering my card on your site, do you take paypal",
         "is this jacket warm enough that I won't feel cold on the lift",
+        "one of the websites I use had a data leak, how do I delete my Northpeak account",
+        "my stove can leak, is it on the recall list",
     ],
 )
 def test_words_near_harm_or_law_are_still_questions(text):
@@ -778,3 +784,74 @@ def test_a_weak_reading_alone_is_confirmed_only_near_the_best_reading_after_the_
     near = [after[0], {**after[2], "answer": 0.60}]
     reading, confirmed = read_follow_up(alone, near, 0.35, True, within=0.25)
     assert reading == "confirmed" and confirmed["slug"] == "shipping-options"
+
+
+def test_a_gift_card_drained_by_someone_else_is_disowned_activity():
+    drained = Understood(
+        text="it says $0 and was spent online yesterday. i never used it. someone stole the "
+        "money off my card",
+        intent="account_security", confidence=0.48, sensitive=0.48,
+    )  # fmt: skip
+    assert decide(drained, AFTER_ANSWER, CFG) == Decision("handoff", reason="sensitive_topic")
+    porch = Understood(text="someone stole my parcel off the porch, what now",
+                       intent="delivery_problem", confidence=0.6, sensitive=0.2)  # fmt: skip
+    assert decide(porch, Memory(), CFG).action == "search"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Unbelievable. You sent the wrong size twice. I'm just furious that nobody checks.",
+        "this is a joke, worst customer service ever",
+        "are you kidding me, it still hasn't shipped",
+        "honestly fed up with you guys",
+    ],
+)
+def test_words_only_anger_uses_are_frustration_whatever_nlu_reads(text):
+    for intent in ("complain", "delivery_problem", "nlu_fallback"):
+        u = said(text, intent, 0.37)
+        assert decide(u, AFTER_ANSWER, CFG) == Decision("handoff", reason="frustration")
+
+
+def test_off_topic_venting_is_not_anger_at_us():
+    towed = said("the city towed my car for no reason, I'm furious", "out_of_scope", 0.9)
+    assert decide(towed, Memory(), CFG).action != "handoff"
+    # and a shopper who is "sick of waiting" asks a question
+    waiting = said("if i get sick of waiting can i cancel only the pad", "order_change", 0.7)
+    assert decide(waiting, AFTER_ANSWER, CFG).action == "search"
+
+
+def test_not_thinking_the_answer_answers_it_is_repeated():
+    u = said("sorry i dont think that answers it. its been 3 days, what should i do",
+             "nlu_fallback", 0.3)  # fmt: skip
+    assert decide(u, AFTER_ANSWER, CFG) == Decision("handoff", reason="repeated")
+
+
+def test_a_short_follow_up_that_finds_its_own_article_clearly_is_read_alone():
+    after = [r("shipping-costs", 0.5), r("shipping-options", 0.45), r("store-pickup", 0.4)]
+    # "also do u take apple pay" after a Hawaii shipping answer: payment-methods, 0.32 clear
+    assert read_follow_up([r("payment-methods", 0.67)], after, 0.35, True) == ("alone", None)
+    # not clear enough ("and for members?" finds membership-benefits at 0.44): after
+    assert read_follow_up([r("membership-benefits", 0.44)], after, 0.35, True)[0] == "after"
+    # about "it": the previous question's subject, however clear the reading alone
+    points = read_follow_up([r("payment-methods", 0.67)], after, 0.35, True, points_back=True)
+    assert points[0] == "after"
+
+
+def test_a_longer_follow_up_about_it_is_read_after_the_answer_when_searching():
+    gift = Memory(bot_move=ANSWER, last_question="is my old gift card still good?",
+                  last_passage="gift-cards#S", shown=frozenset({"gift-cards#S"}), answered=True)
+    longer = said("nice. does it work in the portland store too or only on the website",
+                  "store_info", 0.44)  # fmt: skip
+    assert context_query(longer, gift, CFG) is None  # the turn policy's choices: unchanged
+    assert context_query(longer, gift, CFG, searching=True) == (
+        "is my old gift card still good? " + longer.text
+    )
+    assert ambiguous_alone(longer, gift, CFG, searching=True)
+    # "them" is mostly the message's own things; "that store" names a new subject
+    own = said("Does that store have a climbing wall where I could test shoes before I buy them?",
+               "store_info", 0.8)  # fmt: skip
+    assert context_query(own, gift, CFG, searching=True) is None
+    # longer than follow_up_context_words: a story of its own
+    story = said(" ".join(["it"] + ["word"] * CFG.follow_up_context_words), "store_info", 0.8)
+    assert context_query(story, gift, CFG, searching=True) is None
