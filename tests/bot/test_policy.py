@@ -855,3 +855,19 @@ def test_a_longer_follow_up_about_it_is_read_after_the_answer_when_searching():
     # longer than follow_up_context_words: a story of its own
     story = said(" ".join(["it"] + ["word"] * CFG.follow_up_context_words), "store_info", 0.8)
     assert context_query(story, gift, CFG, searching=True) is None
+
+
+def test_a_short_follow_up_is_read_after_the_question_when_that_reading_is_far_ahead():
+    # "and for members?" after a kayak rental answer: alone membership-benefits (0.44) answers,
+    # and the reading after the question has it second, but 0.39 below rentals
+    alone = [{"slug": "membership-benefits", "section": "S", "score": 0.43, "answer": 0.44}]
+    after = [
+        {"slug": "rentals", "section": "S", "score": 0.58, "answer": 0.60},
+        {"slug": "membership-benefits", "section": "S", "score": 0.46, "answer": 0.21},
+    ]
+    assert read_follow_up(alone, after, 0.35, True, within=0.25) == ("after", None)
+    # close behind the best reading after the question, the message alone stands
+    close = [after[0], {**after[1], "answer": 0.40}]
+    assert read_follow_up(alone, close, 0.35, True, within=0.25) == ("alone", None)
+    # a longer message that answers alone is read alone
+    assert read_follow_up(alone, after, 0.35, False, within=0.25) == ("alone", None)
