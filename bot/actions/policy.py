@@ -290,8 +290,9 @@ def read_follow_up(
     previous question's subject ("can I use it together with my points?" after a promo-code
     answer is about the code, not about points). A short one is read after the question when
     that reading does not rank its article alone in its top 3, or ranks it more than ``within``
-    below its best. Returns ("alone", None), ("after", None), or
-    ("confirmed", result): the article the
+    below its best.
+
+    Returns ("alone", None), ("after", None), or ("confirmed", result): the article the
     message alone points to, which the reading after the question confirms (it is among that
     reading's top 3, its answer score ``within`` of that reading's best) and scores high
     enough: "and how long until I see the money?" alone finds refund-timing, weakly; after
@@ -538,7 +539,7 @@ def is_rephrase(
 _MOVING_ON = re.compile(
     # after an optional "ok" ("ok and if it still fails can i just use paypal instead?"; but
     # "ok but when will the refund actually be on my card" asks again)
-    r"^(?:(?:ok|okay|alright|oh)\b[,.!]*\s*)?"
+    r"^(?:(?:ok|okay|alright)\b[,.!]*\s*)?"
     r"(and|also|plus|what about|how about|good to know|thanks|thank you|thx|great|perfect|"
     r"cool|got it|makes sense)\b",
     re.I,
