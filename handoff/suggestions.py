@@ -102,7 +102,8 @@ def _substantive(text: str, intent: str | None) -> bool:
 
 
 def _complaint(turn: dict[str, Any]) -> bool:
-    if turn.get("intent") == "complain":
+    # "angry": the bot's policy read anger in the words, whatever NLU read (bot/policy.yml)
+    if turn.get("intent") == "complain" or turn.get("angry") is True:
         return True
     return any(
         c.get("intent") == "complain" and float(c.get("confidence") or 0) >= 0.85

@@ -6,9 +6,14 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from bot.actions import policy
+
 
 def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
-    """Customer messages with the intent, confidence and entities NLU gave each one."""
+    """Customer messages with the intent, confidence and entities NLU gave each one, and
+    whether the policy read anger in its words (``angry``: "Unbelievable. ... I'm furious",
+    whatever NLU read): the agent's suggestions look past such a message for the need."""
+    cfg = policy.load_config()
     turns = []
     for event in tracker.events:
         if event.get("event") != "user":
@@ -42,6 +47,9 @@ def user_turns(tracker: Tracker) -> list[dict[str, Any]]:
                     }
                     for c in parse.get("sentence_intents") or []
                 ][:12],
+                "angry": policy.angry_words(
+                    policy.Understood.from_parse({**parse, "text": event.get("text") or ""}), cfg
+                ),
                 "timestamp": event.get("timestamp"),
             }
         )

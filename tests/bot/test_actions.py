@@ -9,6 +9,7 @@ import httpx
 from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.context import user_turns
 from bot.actions.handoff import ActionHandoff, reason_for
 from bot.actions.kb import ActionAnswerFromKb
 from tests.bot.conftest import (
@@ -258,6 +259,7 @@ def test_handoff_sends_transcript_context_and_pauses(dispatcher):
     assert payload["topic_intent"] == "order_tracking"
     assert [t["intent"] for t in payload["nlu_history"]] == ["order_tracking", "request_human"]
     assert payload["nlu_history"][0]["confidence"] == 0.88
+    assert [t["angry"] for t in payload["nlu_history"]] == [False, False]
     assert payload["articles_tried"][0]["slug"] == "track-order"
     assert payload["entities"] == {"order_number": "NP-1234567"}
     assert "number 2 in the queue" in dispatcher.messages[0]["text"]
@@ -378,3 +380,15 @@ def test_a_short_message_is_not_searched_by_sentence(dispatcher):
     app = FakeApp(lambda r: search_response([result("size-guide", 0.30)]))
     run(ActionAnswerFromKb(app.client()), dispatcher, make_tracker([event]))
     assert len(app.requests) == 1
+
+
+def test_the_handoff_context_marks_messages_in_angry_words():
+    tracker = make_tracker(
+        [
+            user_event("when will my refund show up?", "returns_refunds", 0.9),
+            user_event("Unbelievable. a month and still no money", "order_tracking", 0.4),
+            user_event("the city towed my car, I'm furious", "out_of_scope", 0.9),
+        ],
+        {},
+    )
+    assert [t["angry"] for t in user_turns(tracker)] == [False, True, False]

@@ -369,6 +369,35 @@ def test_suggestions_answer_the_need_not_the_request_for_a_person(handoff):
     assert result["suggestions"][0]["ref"] == "refund-timing"
 
 
+def test_suggestions_look_past_an_angry_message_for_the_need(handoff):
+    agent = handoff.agent("ana@example.com")
+    cid, auth = handoff.new_conversation()
+    question = "when will my refund for the boots show up on my card?"
+    angry = "UNBELIEVABLE. a month now and still no money. the boots were returned weeks ago"
+    chat(handoff, cid, auth, question)
+    chat(handoff, cid, auth, angry)
+    history = [
+        {"text": question, "intent": "returns_refunds", "confidence": 0.9},
+        # NLU read no complaint; the policy's anger words did (bot/policy.yml)
+        {"text": angry, "intent": "order_tracking", "confidence": 0.4, "angry": True},
+    ]
+    handoff.escalate(cid, reason="frustration", nlu_history=history)
+    result = handoff.client.get(
+        f"/api/handoff/conversations/{cid}/suggestions", headers=agent
+    ).json()
+    assert result["query"] == question
+    # without the policy's reading, the angry message is the latest need
+    other, other_auth = handoff.new_conversation()
+    chat(handoff, other, other_auth, question)
+    chat(handoff, other, other_auth, angry)
+    calm = [history[0], {**history[1], "angry": False}]
+    handoff.escalate(other, reason="frustration", nlu_history=calm)
+    plain = handoff.client.get(
+        f"/api/handoff/conversations/{other}/suggestions", headers=agent
+    ).json()
+    assert plain["query"] != question
+
+
 def test_a_lost_claim_race_names_the_winner(handoff):
     cid, _ = handoff.new_conversation()
     handoff.escalate(cid)
