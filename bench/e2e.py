@@ -1,10 +1,10 @@
 """`make bench-e2e`: whole conversations through the real stack (Rasa, actions, app).
 
 Plays every conversation of ``tests/conversations/`` (dev, dev_more, dev_extra, dev_fresh,
-dev_fifth to dev_tenth, test) and the follow-ups by topic through the customer API and reports, per split: containment of bot-labelled conversations,
-escalation precision/recall, reason accuracy, answer accuracy per question, and for escalated
-conversations whether the agent's first suggestion is the right article. Tune on dev; test
-is reported, never tuned on.
+dev_fifth to dev_tenth, test) and the follow-ups by topic through the customer API and
+reports, per split: containment of bot-labelled conversations, escalation precision/recall,
+reason accuracy, answer accuracy per question, and for escalated conversations whether the
+agent's first suggestion is the right article. Tune on dev; test is reported, never tuned on.
 """
 
 from __future__ import annotations

@@ -343,9 +343,11 @@ class PassageIndex:
         self.question_rows = _rows(passages, "question")
         self.intents = {p.slug: p.intent for p in passages if p.intent}
         self.vocabulary = Vocabulary.from_texts((p.slug, p.embed_text) for p in passages)
-        # each passage's own words (its heading and text), to choose among an article's
+        # each text passage's own words (its heading and text), to choose among an article's
+        # (stored questions are never shown: none)
         self.passage_words = [
-            frozenset(words(f"{p.section} {plain_text(p.text)}")) for p in passages
+            frozenset(words(f"{p.section} {plain_text(p.text)}") if p.kind == "text" else ())
+            for p in passages
         ]
 
     def search_vector(self, query: np.ndarray, n: int) -> list[tuple[Passage, float]]:
