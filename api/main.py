@@ -52,6 +52,8 @@ from knowledge_base.onnx_embedder import load_embedder, release_unused_memory
 from knowledge_base.search import SearchEngine
 from knowledge_base.store import ArticleService
 
+SWEEP_STOP_GRACE_S = 10.0  # how long shutdown waits for a sweep under way to finish
+
 logger = logging.getLogger("supportbot")
 
 
@@ -130,9 +132,13 @@ def create_app(
             )
             socket_channel.chat, socket_channel.bus = app.state.supportbot.chat, bus
             chat = app.state.supportbot.chat
+            stop_sweeping = asyncio.Event()
             sweeper = asyncio.create_task(
-                sweep_forever(sessions, bus, handoff_settings, chat, handoff_settings.sweep_every_s)
-            )
+                sweep_forever(
+                    sessions, bus, handoff_settings, chat, handoff_settings.sweep_every_s,
+                    stop=stop_sweeping,
+                )
+            )  # fmt: skip
             # A full (generation 2) collection scans every object the collector tracks; after
             # start-up that is the frameworks, the ORM, the model and the index, and one such
             # pause took 78 ms in the middle of a customer's turn (once in ~500 turns, the slow
@@ -144,9 +150,11 @@ def create_app(
                 yield
             finally:
                 gc.unfreeze()  # an app made and stopped again (tests) leaves nothing pinned
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                # A sweep under way finishes (its connection goes back before the engine is
+                # disposed); one stuck past the grace period is cancelled.
+                stop_sweeping.set()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(sweeper, SWEEP_STOP_GRACE_S)
         await bus.stop()
         engine.dispose()
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -38,11 +39,20 @@ async def sweep_forever(
     settings: HandoffSettings,
     chat: ChatService | None = None,
     every_s: float = 30.0,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """The sweeper the app runs in the background: finishes messages the bot has not
-    answered (handoff/pending.py), then ends quiet answered conversations."""
+    answered (handoff/pending.py), then ends quiet answered conversations.
+
+    Setting ``stop`` ends it between sweeps. The app stops it that way rather than by
+    cancelling: a cancelled sweep leaves its worker thread running with a database connection
+    checked out, which the engine's disposal at shutdown then never closes."""
+    stop = stop or asyncio.Event()
     while True:
-        await asyncio.sleep(every_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+        if stop.is_set():
+            return
         try:
             if chat is not None:
                 answered = await answer_pending(chat)
