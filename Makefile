@@ -11,6 +11,7 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 RASA := $(RASA_VENV)/bin/rasa
 EMBEDDER := var/embedder-onnx/manifest.json
+TUNED := var/embedder-tuned/tuning.json
 NLU_DATA := nlu_data/nlu nlu_data/rules nlu_data/stories
 BOT_INPUTS := $(shell find nlu_data/nlu nlu_data/rules nlu_data/stories bot/components -type f -name '*.y*ml' -o -type f -name '*.py' 2>/dev/null) bot/config.yml bot/domain.yml
 MODEL_STAMP := models/.trained
@@ -51,13 +52,18 @@ $(RASA_VENV)/.installed: bot/requirements-rasa.txt bot/requirements-rasa-dev.txt
 .PHONY: install
 install: $(VENV)/.installed $(RASA_VENV)/.installed ## create both environments
 
-$(EMBEDDER): $(VENV)/.installed knowledge_base/onnx_export.py
-	$(call step,exporting all-MiniLM-L6-v2 to ONNX for the Rasa pipeline)
+$(TUNED): $(VENV)/.installed knowledge_base/finetune.py $(wildcard knowledge_base/articles/*.md)
+	$(call step,tuning all-MiniLM-L6-v2 to the help center's questions (first time ~5 min on 2 cores))
+	@$(VENV)/bin/python -m knowledge_base.finetune var/embedder-tuned 2>&1 | grep -vE 'Warning|warn|Writing model|Loading weights' ; test $${PIPESTATUS[0]} -eq 0
+	@touch $@
+
+$(EMBEDDER): $(VENV)/.installed knowledge_base/onnx_export.py $(TUNED)
+	$(call step,exporting the tuned model to ONNX for the app and the Rasa pipeline)
 	@$(VENV)/bin/python -m knowledge_base.onnx_export var/embedder-onnx 2>&1 | grep -vE 'Warning|warn|^\s' || true
 	@test -f $@ && touch $@
 
 .PHONY: embedder
-embedder: $(EMBEDDER) ## export the embedding model for Rasa
+embedder: $(EMBEDDER) ## tune the embedding model and export it for the app and Rasa
 
 $(MODEL_STAMP): $(RASA_VENV)/.installed $(EMBEDDER) $(BOT_INPUTS)
 	$(call step,training the Rasa model (skipped by Rasa when data and config are unchanged))

@@ -62,14 +62,14 @@ class Settings(BaseSettings):
     # Answer score (below) under which the bot does not answer from an article and offers a
     # person (reason no_kb_answer). Chosen by `make bench-kb` on the dev split of the eval
     # questions.
-    kb_answer_threshold: float = Field(0.35, ge=-1, le=1)
+    kb_answer_threshold: float = Field(0.45, ge=-1, le=1)
     # The answer score is the article's score less these times NLU's out-of-scope probability
     # and the share of the question the article does not cover (knowledge_base/coverage.py),
     # plus this times the best article's lead over the second; chosen with the threshold by
     # `make bench-kb` on the dev split.
-    kb_out_of_scope_weight: float = Field(0.25, ge=0, le=2)
-    kb_uncovered_weight: float = Field(0.3, ge=0, le=2)
-    kb_margin_weight: float = Field(0.2, ge=0, le=2)
+    kb_out_of_scope_weight: float = Field(0.5, ge=0, le=2)
+    kb_uncovered_weight: float = Field(0.1, ge=0, le=2)
+    kb_margin_weight: float = Field(0.6, ge=0, le=2)
     public_base_url: str = "http://127.0.0.1:8000"
     # The page with the chat widget that links in emails reopen (default: the demo shop).
     chat_url: str = ""

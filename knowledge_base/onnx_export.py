@@ -1,7 +1,9 @@
 """Export the embedding model to ONNX for the Rasa environment (which has no PyTorch).
 
-Run from the app environment: ``python -m knowledge_base.onnx_export var/embedder-onnx``.
-Writes ``model.onnx`` (token ids -> mean-pooled, L2-normalised sentence vector),
+Run from the app environment: ``python -m knowledge_base.onnx_export var/embedder-onnx
+[SOURCE]``. The source is the model tuned to the help center (``knowledge_base.finetune``)
+unless given; the measurements below were taken on the untuned model, whose weights have the
+same shapes. Writes ``model.onnx`` (token ids -> mean-pooled, L2-normalised sentence vector),
 ``tokenizer.json`` and ``manifest.json``; skips the work when the output is current.
 
 The weights of the matrix products are quantized to 8-bit integers (dynamic quantization, one
@@ -31,7 +33,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from knowledge_base.embedder import DIMENSION, MODEL_NAME, model_path
+from knowledge_base.embedder import DIMENSION, MODEL_NAME, TunedModelMissing, model_path
 
 OPSET = 17
 # 2: weights quantized to int8 (see the module docstring)
@@ -59,9 +61,10 @@ def _is_current(out: Path, fingerprint: str) -> bool:
         return False
 
 
-def export(out: Path) -> Path:
-    """Write the ONNX model to ``out`` (idempotent); returns the model file path."""
-    src = model_path()
+def export(out: Path, src: Path | None = None) -> Path:
+    """Write the ONNX model of ``src`` (default: the tuned model) to ``out`` (idempotent);
+    returns the model file path."""
+    src = src or model_path()
     fingerprint = _source_fingerprint(src)
     if _is_current(out, fingerprint):
         return out / "model.onnx"
@@ -112,6 +115,7 @@ def export(out: Path) -> Path:
     max_len = json.loads((src / "sentence_bert_config.json").read_text())["max_seq_length"]
     manifest = {
         "model": MODEL_NAME,
+        "source": src.name,  # embedder-tuned: tuned to the help center (knowledge_base.finetune)
         "dimension": DIMENSION,
         "max_seq_length": max_len,
         "opset": OPSET,
@@ -142,10 +146,14 @@ def _quantize(source: Path, target: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m knowledge_base.onnx_export OUTPUT_DIR", file=sys.stderr)
+    if len(args) not in (1, 2):
+        print("usage: python -m knowledge_base.onnx_export OUTPUT_DIR [SOURCE]", file=sys.stderr)
         return 2
-    path = export(Path(args[0]))
+    try:
+        path = export(Path(args[0]), Path(args[1]) if len(args) == 2 else None)
+    except TunedModelMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"ONNX embedding model ready: {path}")
     return 0
 
