@@ -39,6 +39,16 @@ def model_path() -> Path:
     return TUNED_DIR
 
 
+def mean_pooled(hidden, attention_mask):  # noqa: ANN001, ANN201 - torch tensors, torch lazy
+    """The sentence vector: token states averaged over the real tokens, L2-normalised. The
+    tuning (knowledge_base/finetune.py) trains through it and the ONNX export computes it."""
+    import torch
+
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
 class Embedder:
     """Encodes text into L2-normalised float32 vectors; inner product = cosine similarity."""
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from knowledge_base.articles import Article, load_dir
 from knowledge_base.chunking import split_passages
-from knowledge_base.embedder import base_model_path
+from knowledge_base.embedder import base_model_path, mean_pooled
 
 ARTICLES = Path(__file__).resolve().parent / "articles"
 SETTINGS = {
@@ -108,10 +108,7 @@ def tune(out: Path, articles_dir: Path = ARTICLES) -> Path:
             max_length=SETTINGS["max_tokens"],
             return_tensors="pt",
         )
-        hidden = model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=1)
+        return mean_pooled(model(**batch).last_hidden_state, batch["attention_mask"])
 
     # Each question's positive passage: the article's passage the untuned model finds closest.
     model.eval()

@@ -33,7 +33,13 @@ import shutil
 import sys
 from pathlib import Path
 
-from knowledge_base.embedder import DIMENSION, MODEL_NAME, TunedModelMissing, model_path
+from knowledge_base.embedder import (
+    DIMENSION,
+    MODEL_NAME,
+    TunedModelMissing,
+    mean_pooled,
+    model_path,
+)
 
 OPSET = 17
 # 2: weights quantized to int8 (see the module docstring)
@@ -81,9 +87,7 @@ def export(out: Path, src: Path | None = None) -> Path:
             hidden = self.encoder(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+            return mean_pooled(hidden, attention_mask)
 
     encoder = AutoModel.from_pretrained(
         str(src), local_files_only=True, attn_implementation="eager"
