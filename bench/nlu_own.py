@@ -4,6 +4,9 @@
 2. Trains the real pipeline (bot/config.yml) on all training data and scores the held-out
    set (nlu_data/eval/test_nlu.yml): per-intent precision/recall/F1, in-scope accuracy and
    out-of-scope recall at the configured threshold and at the cross-validated one.
+3. Scores the incident detector (bot/components/incident_detector.py) on its held-out set
+   (nlu_data/eval/incidents.yml): serious incidents flagged, near misses and held-out NLU
+   messages flagged by mistake, at the turn policy's bar (bot/policy.yml) and around it.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import sys
 import tempfile
 from pathlib import Path
 
+import yaml
 from nlu_common import (
     ROOT,
     apply_threshold,
@@ -34,6 +39,8 @@ HELD_OUT = ROOT / "nlu_data" / "eval" / "test_nlu.yml"
 # Written apart from the training data and the held-out set, to tune on (`--dev-only` scores
 # only this one: choices are made without looking at the held-out numbers).
 DEV = ROOT / "nlu_data" / "dev" / "dev_nlu.yml"
+INCIDENTS_HELD_OUT = ROOT / "nlu_data" / "eval" / "incidents.yml"
+INCIDENT_BARS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 FOLDS = 5
 # Threshold criterion (fixed before looking at any held-out number): maximise in-scope
 # accuracy + out-of-scope recall on out-of-fold predictions.
@@ -91,6 +98,48 @@ def dev_report(dev: list, parses: list[dict], threshold: float) -> str:
     return "\n".join(lines)
 
 
+def policy_config():  # noqa: ANN201 - bot.actions.turn.Config, imported from the repository
+    sys.path.insert(0, str(ROOT))
+    from bot.actions.turn import load_config
+
+    return load_config()
+
+
+def incident_report(parses: dict[str, list[dict]], held_out: list[dict]) -> list[str]:
+    """The incident detector on its held-out set: the share of incidents flagged and of near
+    misses (and of held-out NLU messages, none of them an incident) flagged by mistake."""
+    cfg = policy_config()
+    bar = cfg.incident_sensitive
+
+    def flagged(items: list[dict], at: float, words: bool = False) -> float:
+        hits = [
+            float(p.get("incident") or 0.0) >= at
+            or (words and any(r.search(p.get("text") or "") for r in cfg.harm_or_legal_patterns))
+            for p in items
+        ]
+        return sum(hits) / max(len(items), 1)
+
+    rows = [
+        (f"{at:.2f}{' (policy.yml)' if at == bar else ''}", flagged(parses["incident"], at),
+         flagged(parses["not_incident"], at), flagged(held_out, at))
+        for at in sorted({bar, *INCIDENT_BARS})
+    ]  # fmt: skip
+    return [
+        "## Incident detector (held-out nlu_data/eval/incidents.yml)",
+        "",
+        f"{len(parses['incident'])} serious incidents, {len(parses['not_incident'])} near misses; "
+        f"the NLU held-out messages ({len(held_out)}) are not incidents. The turn policy hands "
+        f"over as sensitive_topic from {bar:.2f} (chosen on the dev conversations).",
+        "",
+        table(["bar", "incidents flagged", "near misses flagged", "NLU held-out flagged"], rows),
+        "",
+        "With `harm_or_legal_patterns` as well (what the turn policy does): incidents flagged "
+        f"{flagged(parses['incident'], bar, True):.3f}, near misses "
+        f"{flagged(parses['not_incident'], bar, True):.3f}, NLU held-out "
+        f"{flagged(held_out, bar, True):.3f}.",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-cv", action="store_true", help="only score the held-out set")
@@ -121,6 +170,11 @@ def main() -> None:
         held = load_data(str(HELD_OUT)).intent_examples
         progress(f"scoring {len(held)} held-out messages")
         parses = parse_all(model, [e.get("text") for e in held], "held-out")
+        incidents = yaml.safe_load(INCIDENTS_HELD_OUT.read_text(encoding="utf-8"))
+        incident_parses = {
+            label: parse_all(model, incidents[label], f"incidents: {label}")
+            for label in ("incident", "not_incident")
+        }
 
     gold = [e.get("intent") for e in held]
     final = [top_and_raw(p, configured)[0] for p in parses]
@@ -166,6 +220,7 @@ def main() -> None:
     out.append(table(["intent", "precision", "recall", "f1", "support"], per_intent(gold, final)))
     out += ["", "## Most frequent confusions (gold -> predicted)", ""]
     out.append(table(["gold", "predicted", "count"], confusions(gold, final)))
+    out += ["", *incident_report(incident_parses, parses)]
     if curve:
         out += ["", "## Threshold on out-of-fold training predictions (5-fold CV)", ""]
         out.append(

@@ -1,9 +1,9 @@
 """Evaluation data stays out of what the bot learns from.
 
 No customer message of the conversation evaluation set, no question of the retrieval
-evaluation set and no held-out NLU example may appear in the NLU training data or among the
-"questions this article answers" stored with the articles — not verbatim, and not as a
-near copy (a few words changed).
+evaluation set and no held-out NLU or incident example may appear in the NLU training data,
+the incident detector's examples or among the "questions this article answers" stored with
+the articles — not verbatim, and not as a near copy (a few words changed).
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ def training_texts() -> dict[str, str]:
     for path in sorted((ROOT / "nlu_data" / "nlu").glob("*.yml")):
         for example in _examples(path):
             texts[normalise(example)] = f"{path.name}: {example}"
+    incidents = yaml.safe_load((ROOT / "nlu_data" / "incidents" / "incidents.yml").read_text())
+    for label in ("incident", "not_incident"):  # the incident detector's training examples
+        for example in incidents[label]:
+            texts[normalise(example)] = f"incidents.yml: {example}"
     for path in sorted((ROOT / "knowledge_base" / "articles").glob("*.md")):
         front = path.read_text(encoding="utf-8").split("---")[1]
         for question in yaml.safe_load(front).get("questions") or []:
@@ -62,6 +66,10 @@ def evaluation_texts() -> dict[str, str]:
         texts[normalise(example)] = f"test_nlu.yml: {example}"
     for example in _examples(ROOT / "nlu_data" / "dev" / "dev_nlu.yml"):
         texts[normalise(example)] = f"dev_nlu.yml: {example}"
+    held_out = yaml.safe_load((ROOT / "nlu_data" / "eval" / "incidents.yml").read_text())
+    for label in ("incident", "not_incident"):
+        for example in held_out[label]:
+            texts[normalise(example)] = f"eval/incidents.yml: {example}"
     return texts
 
 

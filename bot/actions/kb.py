@@ -133,6 +133,7 @@ class ActionAnswerFromKb(Action):
                 query, exclude=(), intents=ranking, embedding=embedding
             )
             results = response.results
+            read_after = False
             alone = [_as_dict(r) for r in results]
             if policy.is_rephrase(u, mem, alone, cfg):
                 decision = policy.Decision("handoff", reason="repeated")
@@ -160,6 +161,7 @@ class ActionAnswerFromKb(Action):
                     if reading == "after":
                         query, response, results = context[:4000], after, after.results
                         ranking = topics
+                        read_after = True
                     elif reading == "confirmed":
                         best = replace(
                             results[0],
@@ -176,9 +178,11 @@ class ActionAnswerFromKb(Action):
                         embedding=embedding if query == u.text[:4000] else None,
                     )
                     results = response.results
-                decision = policy.after_search(
-                    mem, decision, [_as_dict(r) for r in results], response.threshold, cfg
-                )
+                ranked = [_as_dict(r) for r in results]
+                threshold = response.threshold
+                if read_after:
+                    threshold = policy.follow_up_threshold(mem, ranked, threshold, cfg)
+                decision = policy.after_search(mem, decision, ranked, threshold, cfg)
                 if decision.action != "answer":
                     found = await self._answer_a_question_clause(u, mem, ranking, cfg)
                     if found is not None:

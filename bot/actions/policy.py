@@ -11,7 +11,9 @@ Priority, first match wins (documented in DESIGN.md):
                      "a redemption i never made", "the email on it isn't mine"); an injury,
                      harassment, discrimination, a leak of personal data or a legal threat
                      ("burned my son's hand", "made comments about my body", "bc of my skin
-                     color", "a serious leak of personal info", "sent it to my attorney")
+                     color", "a serious leak of personal info", "sent it to my attorney"), in
+                     those words or as the incident detector reads it ("spent the night in
+                     the ER"; bot/components/incident_detector.py)
  2. frustration      a complaint or anger, anywhere in the message (in two clauses of a
                      long one, each at a lower bar; words only anger uses, "unbelievable",
                      "I'm furious", whatever NLU reads unless it is off-topic venting)
@@ -105,6 +107,7 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
         or _clause_intent(u, SENSITIVE, cfg.clause_sensitive)
         or disowns(u, cfg)
         or harm_or_legal(u.text, cfg)
+        or u.incident >= cfg.incident_sensitive
     ):
         return "sensitive_topic"
     # a clause that only says the answer did not help ("This is not helpful. How I change the
@@ -326,6 +329,17 @@ def read_follow_up(
     ):
         return "confirmed", {**best, "score": confirmed["score"], "answer": _answer(confirmed)}
     return "after", None
+
+
+def follow_up_threshold(
+    memory: Memory, after: list[dict[str, Any]], threshold: float, cfg: Config
+) -> float:
+    """The answer bar for a follow-up read after the previous question (``after``): lower by
+    ``follow_up_same_article_relief`` when that reading's best article is the one just
+    answered from (another of its passages: "and how many days does he have to get over
+    there?" after a store-pickup answer), since the conversation is still on that subject."""
+    same = after and after[0]["slug"] == (memory.last_passage or "").split("#")[0]
+    return threshold - cfg.follow_up_same_article_relief if same else threshold
 
 
 def needs_after_reading(alone: list[dict[str, Any]], threshold: float, short: bool) -> bool:

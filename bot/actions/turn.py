@@ -70,6 +70,7 @@ class Config:
     follow_up_context_words: int = 20
     follow_up_confirm_within: float = 0.25
     follow_up_alone_margin: float = 0.2
+    follow_up_same_article_relief: float = 0.0
     clause_search_words: int = 25
     clause_answer_margin: float = 0.1
     not_helped_patterns: tuple[re.Pattern, ...] = ()
@@ -77,6 +78,7 @@ class Config:
     disowning_patterns: tuple[re.Pattern, ...] = ()
     disowned_sensitive: float = 0.1
     harm_or_legal_patterns: tuple[re.Pattern, ...] = ()
+    incident_sensitive: float = 0.5
     anger_patterns: tuple[re.Pattern, ...] = ()
 
 
@@ -109,6 +111,9 @@ class Understood:
     known: float = 1.0
     # NLU's probability of a sensitive intent (billing_dispute, account_security), the larger
     sensitive: float = 0.0
+    # probability of a serious incident in the message or one of its clauses: an injury,
+    # harassment, stalking, a data leak, a legal step (bot/components/incident_detector.py)
+    incident: float = 0.0
 
     @property
     def words(self) -> int:
@@ -127,6 +132,7 @@ class Understood:
                 for c in parse.get("sentence_intents") or []
             ),
             known=float(parse.get("known_words", 1.0)),
+            incident=float(parse.get("incident") or 0.0),
             sensitive=max(
                 (
                     float(r.get("confidence") or 0.0)

@@ -17,6 +17,7 @@ from bot.actions.policy import (
     context_query,
     decide,
     follow_up_query,
+    follow_up_threshold,
     is_rephrase,
     load_config,
     needs_after_reading,
@@ -871,3 +872,56 @@ def test_a_short_follow_up_is_read_after_the_question_when_that_reading_is_far_a
     assert read_follow_up(alone, close, 0.35, True, within=0.25) == ("alone", None)
     # a longer message that answers alone is read alone
     assert read_follow_up(alone, after, 0.35, False, within=0.25) == ("alone", None)
+
+
+def test_a_serious_incident_read_by_the_detector_goes_to_a_person_whatever_the_intent():
+    text = "covered?? she needed stitches from that pole, you will hear from my sister's office"
+    parse = {"text": text, "intent": {"name": "out_of_scope", "confidence": 0.31},
+             "incident": CFG.incident_sensitive}  # fmt: skip
+    u = Understood.from_parse(parse)
+    assert u.incident == CFG.incident_sensitive
+    for memory in (Memory(), AFTER_ANSWER):
+        assert decide(u, memory, CFG) == Decision("handoff", reason="sensitive_topic")
+    # just below the bar, the same message is read as NLU reads it (a question here)
+    below = Understood(text=text, intent="product_info", confidence=0.6,
+                       incident=CFG.incident_sensitive - 0.01)  # fmt: skip
+    assert decide(below, Memory(), CFG).action == "search"
+    # a parse without the detector's output is no incident
+    assert Understood.from_parse({"text": "hi", "intent": {"name": "greet"}}).incident == 0.0
+
+
+def test_a_follow_up_read_after_the_question_keeps_to_the_answered_article_at_a_lower_bar():
+    assert CFG.follow_up_same_article_relief > 0
+    same = [{"slug": "return-policy", "section": "Items we can't take back", "score": 0.4}]
+    other = [{"slug": "refund-timing", "section": "Card refunds", "score": 0.4}]
+    relieved = 0.45 - CFG.follow_up_same_article_relief
+    assert follow_up_threshold(AFTER_ANSWER, same, 0.45, CFG) == pytest.approx(relieved)
+    assert follow_up_threshold(AFTER_ANSWER, other, 0.45, CFG) == 0.45
+    assert follow_up_threshold(Memory(), same, 0.45, CFG) == 0.45  # nothing answered yet
+    assert follow_up_threshold(AFTER_ANSWER, [], 0.45, CFG) == 0.45
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "still confused. no phone, no codes. what do i actually do to get in",
+        "not following sorry. if i switch today, on what day is it taken",
+        "that doesn't make sense, so when does the money land",
+    ],
+)
+def test_saying_the_answer_was_not_understood_and_asking_again_is_repeated(text):
+    u = said(text, "returns_refunds")
+    assert decide(u, AFTER_ANSWER, CFG) == Decision("handoff", reason="repeated")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "signed up weeks ago and now nothing?? garbage site, garbage policy",
+        "still not shipped after 2 weeks. never shopping here again",
+    ],
+)
+def test_words_only_anger_uses_are_frustration(text):
+    assert decide(said(text, "order_tracking", 0.5), Memory(), CFG) == Decision(
+        "handoff", reason="frustration"
+    )
