@@ -338,7 +338,7 @@ def follow_up_threshold(
     ``follow_up_same_article_relief`` when that reading's best article is the one just
     answered from (another of its passages: "and how many days does he have to get over
     there?" after a store-pickup answer), since the conversation is still on that subject."""
-    same = after and after[0]["slug"] == (memory.last_passage or "").split("#")[0]
+    same = after and after[0]["slug"] == memory.last_slug
     return threshold - cfg.follow_up_same_article_relief if same else threshold
 
 
@@ -546,7 +546,7 @@ def is_rephrase(
         return False
     if passage(results[0]) == memory.last_passage:
         return True
-    same_article = results[0]["slug"] == (memory.last_passage or "").split("#")[0]
+    same_article = results[0]["slug"] == memory.last_slug
     return same_article and restates(u.text, memory.last_question or "", cfg)
 
 

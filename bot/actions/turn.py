@@ -70,7 +70,7 @@ class Config:
     follow_up_context_words: int = 20
     follow_up_confirm_within: float = 0.25
     follow_up_alone_margin: float = 0.2
-    follow_up_same_article_relief: float = 0.0
+    follow_up_same_article_relief: float = 0.15
     clause_search_words: int = 25
     clause_answer_margin: float = 0.1
     not_helped_patterns: tuple[re.Pattern, ...] = ()
@@ -78,7 +78,7 @@ class Config:
     disowning_patterns: tuple[re.Pattern, ...] = ()
     disowned_sensitive: float = 0.1
     harm_or_legal_patterns: tuple[re.Pattern, ...] = ()
-    incident_sensitive: float = 0.5
+    incident_sensitive: float = 0.95
     anger_patterns: tuple[re.Pattern, ...] = ()
 
 
@@ -111,8 +111,8 @@ class Understood:
     known: float = 1.0
     # NLU's probability of a sensitive intent (billing_dispute, account_security), the larger
     sensitive: float = 0.0
-    # probability of a serious incident in the message or one of its clauses: an injury,
-    # harassment, stalking, a data leak, a legal step (bot/components/incident_detector.py)
+    # probability that the message reports a serious incident: an injury, harassment,
+    # stalking, a data leak, a legal step (bot/components/incident_detector.py)
     incident: float = 0.0
 
     @property
@@ -155,6 +155,11 @@ class Memory:
     unclear_in_row: int = 0
     answered: bool = False  # the bot answered at least once this session
     bot_spoke: bool = False  # the bot said anything at all this session (a greeting too)
+
+    @property
+    def last_slug(self) -> str:
+        """The article of the latest answer ("" if none)."""
+        return (self.last_passage or "").split("#")[0]
 
     @property
     def pending_offer(self) -> str | None:

@@ -20,6 +20,7 @@ Measured on the held-out ``nlu_data/eval/incidents.yml`` by ``make bench-nlu``.
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.onnx_featurizer import _default_model_dir, _OnnxEncoder
+from bot.components.onnx_featurizer import _default_model_dir, _OnnxEncoder, export_fingerprint
+
+logger = logging.getLogger(__name__)
 
 INCIDENT = "incident"  # output key: probability (0-1) that the message reports one
 _FILE = "incident_detector.npz"
@@ -88,13 +91,14 @@ class IncidentDetector(GraphComponent):
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """The examples file's contents and the export that embeds them: Rasa's training
         cache does not see either change on its own."""
-        digest = hashlib.sha256()
-        for path in (_examples_path(config), _model_dir(config) / "manifest.json"):
-            try:
-                digest.update(path.read_bytes())
-            except OSError:
-                return None  # train() says what is missing
-        return digest.hexdigest()
+        export = export_fingerprint(_model_dir(config))
+        try:
+            examples = _examples_path(config).read_bytes()
+        except OSError:
+            return None  # train() says what is missing
+        if export is None:
+            return None
+        return hashlib.sha256(examples + export.encode()).hexdigest()
 
     def __init__(
         self,
@@ -130,11 +134,15 @@ class IncidentDetector(GraphComponent):
         **kwargs: Any,
     ) -> IncidentDetector:
         try:
-            with model_storage.read_from(resource) as directory:
-                saved = np.load(Path(directory) / _FILE)
+            with (
+                model_storage.read_from(resource) as directory,
+                np.load(Path(directory) / _FILE) as saved,
+            ):
                 weights, bias = saved["weights"], float(saved["bias"])
-        except (ValueError, FileNotFoundError, KeyError):
-            return cls(config, model_storage, resource)  # untrained: adds nothing
+        except (ValueError, FileNotFoundError, KeyError) as exc:
+            # a model trained without the detector's weights: no incident is ever flagged
+            logger.warning("incident detector not trained (%s): it adds nothing", exc)
+            return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, weights, bias)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -157,6 +165,12 @@ class IncidentDetector(GraphComponent):
             for dense in [m.get_dense_features(attribute=TEXT)[1]]
             if dense is not None
         ]
+        if not others or any(v.shape != (encoder.dimension,) for v in others):
+            raise InvalidConfigException(
+                "the incident detector needs the NLU examples' sentence embeddings from "
+                "OnnxSentenceFeaturizer alone: put it after that featurizer in bot/config.yml, "
+                "with no other dense featurizer"
+            )
         x = np.vstack([encoder.encode(positives), encoder.encode(near_misses), *others])
         y = np.zeros(len(x))
         y[: len(positives)] = 1
@@ -190,11 +204,6 @@ class IncidentDetector(GraphComponent):
             p = float(self.probability(dense.features.reshape(1, -1))[0])
             message.set(INCIDENT, round(p, 4), add_to_output=True)
         return messages
-
-    @classmethod
-    def validate_config(cls, config: dict[str, Any]) -> None:
-        if float(config.get("C", 1.0)) <= 0:
-            raise InvalidConfigException("C must be > 0")
 
 
 def _examples_path(config: dict[str, Any]) -> Path:

@@ -7,6 +7,7 @@ into the trained Rasa model at training time, so a trained model is self-contain
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -42,6 +43,15 @@ _FEEDS = (
 
 def _default_model_dir() -> Path:
     return Path(os.environ.get("SUPPORTBOT_EMBEDDER_ONNX_DIR", DEFAULT_MODEL_DIR))
+
+
+def export_fingerprint(model_dir: Path) -> str | None:
+    """The export's manifest, hashed: the tuned model it was made from and how its weights are
+    stored (a float and an int8 export of one model embed differently). None if missing."""
+    try:
+        return hashlib.sha256((model_dir / "manifest.json").read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 class _OnnxEncoder:
@@ -115,11 +125,7 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         config and inputs, which do not change when the model in the export directory does
         (a new export, or SUPPORTBOT_EMBEDDER_ONNX_DIR pointed elsewhere). Without this, a
         retrain reused the old model's cached features and trained the classifier on them."""
-        manifest = Path(config.get("model_dir") or _default_model_dir()) / "manifest.json"
-        try:
-            return str(json.loads(manifest.read_text())["source_sha256"])
-        except (OSError, ValueError, KeyError):
-            return None  # the constructor says what is missing
+        return export_fingerprint(Path(config.get("model_dir") or _default_model_dir()))
 
     def __init__(
         self,

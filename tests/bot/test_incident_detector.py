@@ -18,7 +18,11 @@ from bot.components.incident_detector import (
     IncidentDetector,
     load_examples,
 )
-from bot.components.onnx_featurizer import _default_model_dir, _OnnxEncoder
+from bot.components.onnx_featurizer import (
+    OnnxSentenceFeaturizer,
+    _default_model_dir,
+    _OnnxEncoder,
+)
 
 INCIDENTS = [
     "my son burned his hand on your camp stove",
@@ -85,10 +89,22 @@ def _served(tmp_path, encoder, config) -> IncidentDetector:  # noqa: ANN001
 def test_incidents_score_above_near_misses_and_ordinary_questions(tmp_path, encoder):
     detector = _served(tmp_path, encoder, _config(tmp_path))
     unseen_incident = _featurized(encoder, "my daughter got a bad burn from the stove you sold us")
+    unseen_near_miss = _featurized(encoder, "the stove's igniter broke, is it under warranty")
     unseen_question = _featurized(encoder, "when does my refund arrive")
-    detector.process([unseen_incident, unseen_question])
+    detector.process([unseen_incident, unseen_near_miss, unseen_question])
     assert unseen_incident.get(INCIDENT) > 0.5 > unseen_question.get(INCIDENT)
+    assert unseen_incident.get(INCIDENT) > unseen_near_miss.get(INCIDENT)
     assert INCIDENT in unseen_incident.as_dict(only_output_properties=True)
+
+
+def test_training_without_the_featurizers_embeddings_is_a_clear_error(tmp_path):
+    (tmp_path / "model").mkdir()
+    storage = LocalModelStorage(tmp_path / "model")
+    context = ExecutionContext(GraphSchema({}), "test")
+    detector = IncidentDetector.create(_config(tmp_path), storage, Resource("i"), context)
+    bare = Message(data={"text": "where is my order", "intent": "order_tracking"})
+    with pytest.raises(InvalidConfigException, match="after that featurizer"):
+        detector.train(TrainingData([bare]))
 
 
 def test_an_untrained_detector_adds_nothing(tmp_path, encoder):
@@ -117,11 +133,25 @@ def test_a_malformed_examples_file_is_a_clear_error(tmp_path, content, error):
         load_examples(path)
 
 
-def test_the_changed_examples_file_changes_the_fingerprint(tmp_path):
+def test_the_fingerprint_follows_the_examples_and_the_export(tmp_path):
     config = _config(tmp_path)
     before = IncidentDetector.fingerprint_addon(config)
+    assert before is not None
     config_more = _config(tmp_path, positives=[*INCIDENTS, "a lawyer will call you"])
-    assert before is not None and IncidentDetector.fingerprint_addon(config_more) != before
+    assert IncidentDetector.fingerprint_addon(config_more) != before
+    # another export of the same tuned model (float instead of int8 weights) embeds
+    # differently: the detector and the featurizer are both retrained
+    export = tmp_path / "export"
+    export.mkdir()
+    manifest = (_default_model_dir() / "manifest.json").read_text()
+    (export / "manifest.json").write_text(manifest)
+    fingerprint = IncidentDetector.fingerprint_addon
+    same = {**config_more, "model_dir": str(export)}
+    assert fingerprint(same) == fingerprint(config_more)
+    (export / "manifest.json").write_text(manifest.replace('"int8', '"float32'))
+    assert fingerprint(same) != fingerprint(config_more)
+    featurized = OnnxSentenceFeaturizer.fingerprint_addon({"model_dir": str(export)})
+    assert featurized != OnnxSentenceFeaturizer.fingerprint_addon({})
 
 
 def test_the_repository_examples_file_is_well_formed():

@@ -925,3 +925,21 @@ def test_words_only_anger_uses_are_frustration(text):
     assert decide(said(text, "order_tracking", 0.5), Memory(), CFG) == Decision(
         "handoff", reason="frustration"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "great thanks! the courier is not following the delivery notes though, can i add a code?",
+        "it doesnt make sense to pay shipping twice, can i combine my two orders?",
+        "perfect. so confused about which tent to pick now, 2 or 3 person?",
+    ],
+)
+def test_those_words_inside_a_new_question_are_not_repeated(text):
+    assert decide(said(text, "shipping_info"), AFTER_ANSWER, CFG).action == "search"
+
+
+def test_never_shopping_anywhere_else_is_not_anger():
+    u = said("love it, never shopping anywhere else for ski gear! do you have gift cards?",
+             "promotions")  # fmt: skip
+    assert decide(u, Memory(), CFG).action == "search"
