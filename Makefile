@@ -13,7 +13,8 @@ RASA := $(RASA_VENV)/bin/rasa
 EMBEDDER := var/embedder-onnx/manifest.json
 TUNED := var/embedder-tuned/tuning.json
 NLU_DATA := nlu_data/nlu nlu_data/rules nlu_data/stories
-BOT_INPUTS := $(shell find nlu_data/nlu nlu_data/incidents nlu_data/rules nlu_data/stories bot/components -type f -name '*.y*ml' -o -type f -name '*.py' 2>/dev/null) bot/config.yml bot/domain.yml
+BOT_INPUTS := $(shell find nlu_data/nlu nlu_data/incidents nlu_data/rules nlu_data/stories bot/components -type f -name '*.y*ml' -o -type f -name '*.py' 2>/dev/null) bot/config.yml bot/domain.yml \
+	nlu_data/nlu nlu_data/incidents nlu_data/rules nlu_data/stories  # a removed file changes its directory
 MODEL_STAMP := models/.trained
 
 export HF_HUB_OFFLINE := 1
