@@ -531,7 +531,8 @@ def is_rephrase(
     u: Understood, memory: Memory, results: list[dict[str, Any]], cfg: Config
 ) -> bool:
     """A question on a support topic, right after an answer and without a "yes", that leads
-    back to the passage just shown, or to its article in the previous question's own words
+    back to the passage just shown on the same subject (``same_passage_shared_words``), or to
+    its article in the previous question's own words
     ("ok but when will the refund for the jacket actually be on my card" after "when do i get
     my refund for the jacket i sent back"): the answer did not help. Not one that takes the
     answer or builds on it (``moves_on``): if that leads back to the same passage, the help
@@ -545,7 +546,8 @@ def is_rephrase(
     ):
         return False
     if passage(results[0]) == memory.last_passage:
-        return True
+        shared = _content_words(u.text) & _content_words(memory.last_question or "")
+        return len(shared) >= cfg.same_passage_shared_words
     same_article = results[0]["slug"] == memory.last_slug
     return same_article and restates(u.text, memory.last_question or "", cfg)
 

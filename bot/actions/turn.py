@@ -65,6 +65,7 @@ class Config:
     foreign_min_words: int = 3
     restate_shared_words: int = 2
     restate_overlap: float = 0.25
+    same_passage_shared_words: int = 1
     substantive_words: int = 12
     followup_words: int = 7
     follow_up_context_words: int = 20

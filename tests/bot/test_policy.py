@@ -943,3 +943,18 @@ def test_never_shopping_anywhere_else_is_not_anger():
     u = said("love it, never shopping anywhere else for ski gear! do you have gift cards?",
              "promotions")  # fmt: skip
     assert decide(u, Memory(), CFG).action == "search"
+
+
+def test_a_new_question_the_same_passage_answers_is_not_asked_again():
+    klarna = Memory(
+        bot_move=ANSWER,
+        last_question="thinking of getting the $700 tent with klarna, do they charge interest",
+        last_passage="payment-methods#Pay later with Klarna",
+        shown=frozenset({"payment-methods#Pay later with Klarna"}),
+        answered=True,
+    )
+    results = [{"slug": "payment-methods", "section": "Pay later with Klarna", "score": 0.6}]
+    new = said("how often do the payments come out after the 1st one", "payments")
+    assert not is_rephrase(new, klarna, results, CFG)
+    again = said("does klarna charge interest on a tent that price?", "payments")
+    assert is_rephrase(again, klarna, results, CFG)
