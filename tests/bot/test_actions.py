@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import httpx
+import pytest
 from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -392,3 +393,31 @@ def test_the_handoff_context_marks_messages_in_angry_words():
         {},
     )
     assert [t["angry"] for t in user_turns(tracker)] == [False, True, False]
+
+
+@pytest.mark.parametrize(("slug", "answered"), [("store-pickup", True), ("rentals", False)])
+def test_a_follow_up_read_after_the_question_keeps_to_the_answered_article_below_the_bar(
+    dispatcher, slug, answered
+):
+    previous = "I put my brother's name in as the pickup person, what does he need to show?"
+
+    def search(request):
+        body = json.loads(request.content)
+        if body["exclude"]:  # the next passage of the best article read after the question
+            return search_response([{**result(slug, 0.35, "We hold it 7 days."), "section": "B"}])
+        if body["q"].startswith(previous):
+            return search_response([result("store-pickup", 0.38), result("rentals", 0.3)])
+        return search_response([result("shipping-options", 0.05)])
+
+    app = FakeApp(search)
+    tracker = make_tracker(
+        [user_event("And how many days does he have to get over there?", "store_info", 0.4)],
+        slots={"bot_move": "answer", "kb_shown": ["store-pickup#Section"],
+               "last_question": previous},  # fmt: skip
+    )
+    run(ActionAnswerFromKb(app.client()), dispatcher, tracker)
+    assert app.json_of(1)["q"].startswith(previous)  # read after the question
+    assert app.json_of(2)["exclude"] == ["store-pickup#Section"]
+    # 0.35 is below the answer threshold (0.45) but within the relief (0.15) of it only for the
+    # article just answered from
+    assert ("We hold it 7 days." in dispatcher.messages[0]["text"]) == answered
