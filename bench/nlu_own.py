@@ -98,23 +98,21 @@ def dev_report(dev: list, parses: list[dict], threshold: float) -> str:
     return "\n".join(lines)
 
 
-def policy_config():  # noqa: ANN201 - bot.actions.turn.Config, imported from the repository
-    sys.path.insert(0, str(ROOT))
-    from bot.actions.turn import load_config
-
-    return load_config()
 
 
 def incident_report(parses: dict[str, list[dict]], held_out: list[dict]) -> list[str]:
     """The incident detector on its held-out set: the share of incidents flagged and of near
     misses (and of held-out NLU messages, none of them an incident) flagged by mistake."""
-    cfg = policy_config()
+    sys.path.insert(0, str(ROOT))
+    from bot.actions.policy import harm_or_legal, load_config
+
+    cfg = load_config()
     bar = cfg.incident_sensitive
 
     def flagged(items: list[dict], at: float, words: bool = False) -> float:
         hits = [
             float(p.get("incident") or 0.0) >= at
-            or (words and any(r.search(p.get("text") or "") for r in cfg.harm_or_legal_patterns))
+            or (words and harm_or_legal(p.get("text") or "", cfg))
             for p in items
         ]
         return sum(hits) / max(len(items), 1)
@@ -133,7 +131,8 @@ def incident_report(parses: dict[str, list[dict]], held_out: list[dict]) -> list
         "",
         table(["bar", "incidents flagged", "near misses flagged", "NLU held-out flagged"], rows),
         "",
-        "With `harm_or_legal_patterns` as well (what the turn policy does): incidents flagged "
+        "With `harm_or_legal_patterns` as well (the turn policy's other reading of an incident): "
+        "incidents flagged "
         f"{flagged(parses['incident'], bar, True):.3f}, near misses "
         f"{flagged(parses['not_incident'], bar, True):.3f}, NLU held-out "
         f"{flagged(held_out, bar, True):.3f}.",

@@ -35,7 +35,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.onnx_featurizer import _default_model_dir, _OnnxEncoder, export_fingerprint
+from bot.components.onnx_featurizer import _OnnxEncoder, export_fingerprint, model_dir_of
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class IncidentDetector(GraphComponent):
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """The examples file's contents and the export that embeds them: Rasa's training
         cache does not see either change on its own."""
-        export = export_fingerprint(_model_dir(config))
+        export = export_fingerprint(model_dir_of(config))
         try:
             examples = _examples_path(config).read_bytes()
         except OSError:
@@ -149,7 +149,7 @@ class IncidentDetector(GraphComponent):
         from sklearn.linear_model import LogisticRegression
 
         positives, near_misses = load_examples(_examples_path(self.config))
-        model_dir = _model_dir(self.config)
+        model_dir = model_dir_of(self.config)
         if not (model_dir / "manifest.json").exists():
             raise InvalidConfigException(
                 f"ONNX embedding model not found in '{model_dir}'. Run `make embedder`."
@@ -184,12 +184,12 @@ class IncidentDetector(GraphComponent):
             np.savez(Path(directory) / _FILE, weights=self.weights, bias=self.bias)
         return self._resource
 
-    def probability(self, vectors: np.ndarray) -> np.ndarray:
-        """P(incident) for each row of ``vectors`` (sentence embeddings)."""
+    def probability(self, vector: np.ndarray) -> float:
+        """P(incident) for one sentence embedding."""
         assert self.weights is not None
         # einsum, not `@`: see intent_classifier.py (OpenBLAS threads spin after tiny products)
-        z = np.einsum("ij,j->i", np.atleast_2d(vectors).astype(np.float64), self.weights)
-        return 1.0 / (1.0 + np.exp(-(z + self.bias)))
+        z = float(np.einsum("i,i->", vector.reshape(-1).astype(np.float64), self.weights))
+        return 1.0 / (1.0 + float(np.exp(-(z + self.bias))))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -201,14 +201,9 @@ class IncidentDetector(GraphComponent):
             dense = message.get_dense_features(attribute=TEXT)[1]
             if dense is None:
                 continue
-            p = float(self.probability(dense.features.reshape(1, -1))[0])
-            message.set(INCIDENT, round(p, 4), add_to_output=True)
+            message.set(INCIDENT, round(self.probability(dense.features), 4), add_to_output=True)
         return messages
 
 
 def _examples_path(config: dict[str, Any]) -> Path:
     return Path(config.get("examples") or DEFAULT_EXAMPLES)
-
-
-def _model_dir(config: dict[str, Any]) -> Path:
-    return Path(config.get("model_dir") or _default_model_dir())

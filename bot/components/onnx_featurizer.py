@@ -45,6 +45,11 @@ def _default_model_dir() -> Path:
     return Path(os.environ.get("SUPPORTBOT_EMBEDDER_ONNX_DIR", DEFAULT_MODEL_DIR))
 
 
+def model_dir_of(config: dict[str, Any]) -> Path:
+    """The export directory a component's ``model_dir`` setting names (empty: the default)."""
+    return Path(config.get("model_dir") or _default_model_dir())
+
+
 def export_fingerprint(model_dir: Path) -> str | None:
     """The export's manifest, hashed: the tuned model it was made from and how its weights are
     stored (a float and an int8 export of one model embed differently). None if missing."""
@@ -125,7 +130,7 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         config and inputs, which do not change when the model in the export directory does
         (a new export, or SUPPORTBOT_EMBEDDER_ONNX_DIR pointed elsewhere). Without this, a
         retrain reused the old model's cached features and trained the classifier on them."""
-        return export_fingerprint(Path(config.get("model_dir") or _default_model_dir()))
+        return export_fingerprint(model_dir_of(config))
 
     def __init__(
         self,
@@ -138,7 +143,7 @@ class OnnxSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self._model_storage = model_storage
         self._resource = resource
-        source = model_dir or Path(config["model_dir"] or _default_model_dir())
+        source = model_dir or model_dir_of(config)
         missing = [f for f in _FILES if not (source / f).exists()]
         if missing:
             raise InvalidConfigException(

@@ -26,13 +26,15 @@ from bot.actions.policy import (
 )
 
 CFG = load_config()
-AFTER_ANSWER = Memory(
-    bot_move=ANSWER,
-    last_question="how do I return boots?",
-    last_passage="return-policy#Northpeak return policy",
-    shown=frozenset({"return-policy#Northpeak return policy"}),
-    answered=True,
-)
+
+
+def answered(question: str, passage: str) -> Memory:
+    """Right after the bot answered ``question`` with ``passage`` ("slug#section")."""
+    return Memory(bot_move=ANSWER, last_question=question, last_passage=passage,
+                  shown=frozenset({passage}), answered=True)  # fmt: skip
+
+
+AFTER_ANSWER = answered("how do I return boots?", "return-policy#Northpeak return policy")
 
 
 def said(text: str, intent: str, confidence: float = 0.9, clauses=()) -> Understood:
@@ -520,13 +522,8 @@ def test_asking_again_in_anger_is_still_anger():
 
 
 def test_the_previous_question_asked_again_in_its_own_words_is_a_rephrase():
-    refund = Memory(
-        bot_move=ANSWER,
-        last_question="when do i get my refund for the jacket i sent back",
-        last_passage="refund-timing#Check your refund status",
-        shown=frozenset({"refund-timing#Check your refund status"}),
-        answered=True,
-    )
+    refund = answered("when do i get my refund for the jacket i sent back",
+                      "refund-timing#Check your refund status")  # fmt: skip
     other_section = [{"slug": "refund-timing", "section": "When it lands", "score": 0.6}]
     again = said("ok but when will the refund for the jacket actually be on my card", "payments")
     assert is_rephrase(again, refund, other_section, CFG)
@@ -840,8 +837,7 @@ def test_a_short_follow_up_that_finds_its_own_article_clearly_is_read_alone():
 
 
 def test_a_longer_follow_up_about_it_is_read_after_the_answer_when_searching():
-    gift = Memory(bot_move=ANSWER, last_question="is my old gift card still good?",
-                  last_passage="gift-cards#S", shown=frozenset({"gift-cards#S"}), answered=True)
+    gift = answered("is my old gift card still good?", "gift-cards#S")
     longer = said("nice. does it work in the portland store too or only on the website",
                   "store_info", 0.44)  # fmt: skip
     assert context_query(longer, gift, CFG) is None  # the turn policy's choices: unchanged
@@ -946,13 +942,8 @@ def test_never_shopping_anywhere_else_is_not_anger():
 
 
 def test_a_new_question_the_same_passage_answers_is_not_asked_again():
-    klarna = Memory(
-        bot_move=ANSWER,
-        last_question="thinking of getting the $700 tent with klarna, do they charge interest",
-        last_passage="payment-methods#Pay later with Klarna",
-        shown=frozenset({"payment-methods#Pay later with Klarna"}),
-        answered=True,
-    )
+    klarna = answered("thinking of getting the $700 tent with klarna, do they charge interest",
+                      "payment-methods#Pay later with Klarna")  # fmt: skip
     results = [{"slug": "payment-methods", "section": "Pay later with Klarna", "score": 0.6}]
     new = said("how often do the payments come out after the 1st one", "payments")
     assert not is_rephrase(new, klarna, results, CFG)
