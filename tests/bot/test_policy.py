@@ -903,6 +903,7 @@ def test_a_follow_up_read_after_the_question_keeps_to_the_answered_article_at_a_
         "still confused. no phone, no codes. what do i actually do to get in",
         "not following sorry. if i switch today, on what day is it taken",
         "that doesn't make sense, so when does the money land",
+        "sorry still not sure, so can i get a new one or what? it came 5 weeks ago",
     ],
 )
 def test_saying_the_answer_was_not_understood_and_asking_again_is_repeated(text):
@@ -929,6 +930,7 @@ def test_words_only_anger_uses_are_frustration(text):
         "great thanks! the courier is not following the delivery notes though, can i add a code?",
         "it doesnt make sense to pay shipping twice, can i combine my two orders?",
         "perfect. so confused about which tent to pick now, 2 or 3 person?",
+        "great, i'm not sure i'm still a member though, how do i check?",
     ],
 )
 def test_those_words_inside_a_new_question_are_not_repeated(text):
