@@ -344,6 +344,38 @@ def write_config(threshold: float, engine: SearchEngine) -> None:
         progress("wrote " + ", ".join(f"{n}={v}" for n, v in values) + " to api/config.py")
 
 
+def configured(
+    engine: SearchEngine,
+    intents: dict[str, dict[str, float]],
+    parses: dict[str, dict],
+    settings: Settings,
+) -> tuple[str, dict]:
+    """What customers get with the threshold and weights the app is configured with
+    (api/config.py), which `--no-write` keeps when this run chooses others."""
+    set_weights(
+        engine,
+        settings.kb_out_of_scope_weight,
+        settings.kb_uncovered_weight,
+        settings.kb_margin_weight,
+    )
+    evalset = load_eval(QUESTIONS)
+    routed = {text: routed_to_kb(parse) for text, parse in parses.items()}
+    threshold = settings.kb_answer_threshold
+    rows = {
+        split: joint_metrics(rank(engine, evalset.split(split), intents=intents), routed, threshold)
+        for split in ("dev", "test")
+    }
+    keys = ["answered", "answered_correctly", "answered_wrongly", "unanswerable_answered"]
+    md = [
+        f"## As configured (api/config.py: threshold {threshold:.2f}, w_oos "
+        f"{settings.kb_out_of_scope_weight}, w_uncovered {settings.kb_uncovered_weight}, "
+        f"w_margin {settings.kb_margin_weight})",
+        "",
+        table(["split", *keys], [[split, *(m[k] for k in keys)] for split, m in rows.items()]),
+    ]
+    return "\n".join(md), rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -395,6 +427,10 @@ def main() -> None:
             parts += ["", j_md, "", w_md]
             data["answering"] = j_data
             data["weights"] = w_data
+            chosen = (engine.out_of_scope_weight, engine.uncovered_weight, engine.margin_weight)
+            c_md, data["configured"] = configured(engine, intents, parses, settings)
+            parts += ["", c_md]
+            set_weights(engine, *chosen)  # what --no-write leaves out is still what was chosen
         else:
             progress(
                 "no trained Rasa model: threshold from retrieval scores alone (run make train)"
