@@ -74,6 +74,19 @@ def said(text: str, intent: str, confidence: float = 0.9, clauses=()) -> Underst
             ),
             "requested",
         ),  # fmt: skip
+        # "Is there a live agent on right now?" reads 0.68 as a clause (dev_thirteenth)
+        (
+            said(
+                "Is there a live agent on right now? Our invoice is missing the VAT number.",
+                "store_info",
+                0.46,
+                clauses=[
+                    ("Is there a live agent on right now?", "request_human", 0.68),
+                    ("Our invoice is missing the VAT number.", "payments", 0.5),
+                ],
+            ),
+            "requested",
+        ),
         # Priority: a disputed charge wins over anger and over asking for a person.
         (
             said(
@@ -904,6 +917,7 @@ def test_a_follow_up_read_after_the_question_keeps_to_the_answered_article_at_a_
         "not following sorry. if i switch today, on what day is it taken",
         "that doesn't make sense, so when does the money land",
         "sorry still not sure, so can i get a new one or what? it came 5 weeks ago",
+        "still a bit confused, so can i just bring the box to the store and swap it?",
     ],
 )
 def test_saying_the_answer_was_not_understood_and_asking_again_is_repeated(text):
