@@ -351,7 +351,9 @@ def configured(
     settings: Settings,
 ) -> tuple[str, dict]:
     """What customers get with the threshold and weights the app is configured with
-    (api/config.py), which `--no-write` keeps when this run chooses others."""
+    (api/config.py), which `--no-write` keeps when this run chooses others. The engine's
+    weights (the chosen ones) are left as they were."""
+    chosen = (engine.out_of_scope_weight, engine.uncovered_weight, engine.margin_weight)
     set_weights(
         engine,
         settings.kb_out_of_scope_weight,
@@ -361,10 +363,15 @@ def configured(
     evalset = load_eval(QUESTIONS)
     routed = {text: routed_to_kb(parse) for text, parse in parses.items()}
     threshold = settings.kb_answer_threshold
-    rows = {
-        split: joint_metrics(rank(engine, evalset.split(split), intents=intents), routed, threshold)
-        for split in ("dev", "test")
-    }
+    try:
+        rows = {
+            split: joint_metrics(
+                rank(engine, evalset.split(split), intents=intents), routed, threshold
+            )
+            for split in ("dev", "test")
+        }
+    finally:
+        set_weights(engine, *chosen)
     keys = ["answered", "answered_correctly", "answered_wrongly", "unanswerable_answered"]
     md = [
         f"## As configured (api/config.py: threshold {threshold:.2f}, w_oos "
@@ -427,10 +434,8 @@ def main() -> None:
             parts += ["", j_md, "", w_md]
             data["answering"] = j_data
             data["weights"] = w_data
-            chosen = (engine.out_of_scope_weight, engine.uncovered_weight, engine.margin_weight)
             c_md, data["configured"] = configured(engine, intents, parses, settings)
             parts += ["", c_md]
-            set_weights(engine, *chosen)  # what --no-write leaves out is still what was chosen
         else:
             progress(
                 "no trained Rasa model: threshold from retrieval scores alone (run make train)"
