@@ -37,8 +37,8 @@ CONFIG = ROOT / "bot" / "config.yml"
 TRAIN_DIR = ROOT / "nlu_data" / "nlu"
 HELD_OUT = ROOT / "nlu_data" / "eval" / "test_nlu.yml"
 # Written apart from the training data and the held-out set, to tune on (`--dev-only` scores
-# only this one: choices are made without looking at the held-out numbers).
-DEV = ROOT / "nlu_data" / "dev" / "dev_nlu.yml"
+# only these: choices are made without looking at the held-out numbers).
+DEV_FILES = sorted((ROOT / "nlu_data" / "dev").glob("*.yml"))
 INCIDENTS_HELD_OUT = ROOT / "nlu_data" / "eval" / "incidents.yml"
 INCIDENT_BARS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 FOLDS = 5
@@ -80,13 +80,13 @@ def cross_validated_threshold(work: Path) -> tuple[float, list]:
     return best[0], curve
 
 
-def dev_report(dev: list, parses: list[dict], threshold: float) -> str:
-    """Scores and errors on the dev set (for reading: it is what the training data is tuned on)."""
+def dev_report(name: str, dev: list, parses: list[dict], threshold: float) -> str:
+    """Scores and errors on a dev file (for reading: it is what the training data is tuned on)."""
     gold = [e.get("intent") for e in dev]
     pred = [top_and_raw(p, threshold)[0] for p in parses]
     s = scores(gold, pred)
     lines = [
-        f"# NLU on the dev set: in-scope accuracy {s['in_scope_accuracy']:.3f}, out-of-scope "
+        f"# NLU on {name}: in-scope accuracy {s['in_scope_accuracy']:.3f}, out-of-scope "
         f"recall {s['oos_recall']:.3f} ({s['n_in_scope']} + {s['n_oos']})",
         "",
         table(["gold", "predicted", "count"], confusions(gold, pred)),
@@ -161,10 +161,14 @@ def main() -> None:
         cv_threshold, curve = (configured, []) if skip_cv else cross_validated_threshold(work)
         progress("training the full pipeline on all training data")
         model = train_nlu(CONFIG, [TRAIN_DIR], work / "models", "full")
-        dev = load_data(str(DEV)).intent_examples
-        dev_parses = parse_all(model, [e.get("text") for e in dev], "dev")
+        devs = {path.name: load_data(str(path)).intent_examples for path in DEV_FILES}
+        dev_parses = {
+            name: parse_all(model, [e.get("text") for e in dev], name)
+            for name, dev in devs.items()
+        }
         if args.dev_only:
-            print(dev_report(dev, dev_parses, configured))
+            for name, dev in devs.items():
+                print(dev_report(name, dev, dev_parses[name], configured))
             return
         held = load_data(str(HELD_OUT)).intent_examples
         progress(f"scoring {len(held)} held-out messages")
@@ -205,15 +209,17 @@ def main() -> None:
         )
     )
     out += ["", "Targets: in-scope accuracy >= 0.95, out-of-scope recall >= 0.80.", ""]
-    dev_scores = scores(
-        [e.get("intent") for e in dev], [top_and_raw(p, configured)[0] for p in dev_parses]
-    )
-    out.append(
-        "Dev set (nlu_data/dev/dev_nlu.yml, tuned on; configured threshold): in-scope accuracy "
-        f"{dev_scores['in_scope_accuracy']:.3f}, "
-        f"out-of-scope recall {dev_scores['oos_recall']:.3f} "
-        f"({dev_scores['n_in_scope']} + {dev_scores['n_oos']} messages)."
-    )
+    for name, dev in devs.items():
+        dev_scores = scores(
+            [e.get("intent") for e in dev],
+            [top_and_raw(p, configured)[0] for p in dev_parses[name]],
+        )
+        out.append(
+            f"Dev set nlu_data/dev/{name} (tuned on; configured threshold): in-scope accuracy "
+            f"{dev_scores['in_scope_accuracy']:.3f}, "
+            f"out-of-scope recall {dev_scores['oos_recall']:.3f} "
+            f"({dev_scores['n_in_scope']} + {dev_scores['n_oos']} messages)."
+        )
     out.append("")
     out += ["## Per intent (configured threshold)", ""]
     out.append(table(["intent", "precision", "recall", "f1", "support"], per_intent(gold, final)))

@@ -64,8 +64,9 @@ def evaluation_texts() -> dict[str, str]:
             texts[normalise(question)] = f"{path.name}: {question}"
     for example in _examples(ROOT / "nlu_data" / "eval" / "test_nlu.yml"):
         texts[normalise(example)] = f"test_nlu.yml: {example}"
-    for example in _examples(ROOT / "nlu_data" / "dev" / "dev_nlu.yml"):
-        texts[normalise(example)] = f"dev_nlu.yml: {example}"
+    for path in sorted((ROOT / "nlu_data" / "dev").glob("*.yml")):
+        for example in _examples(path):
+            texts[normalise(example)] = f"{path.name}: {example}"
     held_out = yaml.safe_load((ROOT / "nlu_data" / "eval" / "incidents.yml").read_text())
     for label in ("incident", "not_incident"):
         for example in held_out[label]:
