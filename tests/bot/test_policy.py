@@ -633,6 +633,8 @@ def test_what_nlu_understood_comes_from_rasas_parse():
         "the guy at the rental counter keeps texting me late at night, i dont feel safe there",
         "the invoice has somebody else's name and address on it. This is a serious leak of "
         "personal info.",
+        "my ex still knows my login and uses it to find where i live. theres a protective order",
+        "a man who has been stalking me asked your store when my rental is due back",
     ],
 )
 def test_an_injury_or_a_legal_threat_goes_to_a_person_whatever_nlu_reads(text):
@@ -656,6 +658,8 @@ def test_an_injury_or_a_legal_threat_goes_to_a_person_whatever_nlu_reads(text):
         "is this jacket warm enough that I won't feel cold on the lift",
         "one of the websites I use had a data leak, how do I delete my Northpeak account",
         "my stove can leak, is it on the recall list",
+        "where I live it rains a lot, which jacket is waterproof",
+        "do you sell order protection for lost packages",
     ],
 )
 def test_words_near_harm_or_law_are_still_questions(text):
