@@ -121,7 +121,7 @@ bench-nlu: $(RASA_VENV)/.installed $(EMBEDDER) ## NLU per-intent P/R/F1, in-scop
 	@PYTHONPATH=$(CURDIR):$(CURDIR)/bench $(RASA_VENV)/bin/python bench/nlu_own.py
 
 .PHONY: bench-nlu-dev
-bench-nlu-dev: $(RASA_VENV)/.installed $(EMBEDDER) ## NLU on the dev set only, with its errors (tune here, not on the held-out set)
+bench-nlu-dev: $(RASA_VENV)/.installed $(EMBEDDER) ## NLU on the dev sets only (nlu_data/dev), with their errors (tune here, not on the held-out set)
 	@PYTHONPATH=$(CURDIR):$(CURDIR)/bench $(RASA_VENV)/bin/python bench/nlu_own.py --dev-only
 
 .PHONY: bench-nlu-clinc

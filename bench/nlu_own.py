@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument(
         "--dev-only",
         action="store_true",
-        help="train and score the dev set only (no CV, no held-out)",
+        help="train and score the dev sets only (no CV, no held-out)",
     )
     parser.add_argument(
         "--write-threshold", action="store_true", help="write the CV threshold to bot/config.yml"
@@ -167,8 +167,7 @@ def main() -> None:
             for name, dev in devs.items()
         }
         if args.dev_only:
-            for name, dev in devs.items():
-                print(dev_report(name, dev, dev_parses[name], configured))
+            print("\n\n".join(dev_report(n, d, dev_parses[n], configured) for n, d in devs.items()))
             return
         held = load_data(str(HELD_OUT)).intent_examples
         progress(f"scoring {len(held)} held-out messages")

@@ -635,6 +635,8 @@ def test_what_nlu_understood_comes_from_rasas_parse():
         "personal info.",
         "my ex still knows my login and uses it to find where i live. theres a protective order",
         "a man who has been stalking me asked your store when my rental is due back",
+        "dont confirm my pickup to anyone who calls, I have a restraining order against him",
+        "my ex uses my old login to find out where we live now",
     ],
 )
 def test_an_injury_or_a_legal_threat_goes_to_a_person_whatever_nlu_reads(text):
@@ -660,6 +662,10 @@ def test_an_injury_or_a_legal_threat_goes_to_a_person_whatever_nlu_reads(text):
         "my stove can leak, is it on the recall list",
         "where I live it rains a lot, which jacket is waterproof",
         "do you sell order protection for lost packages",
+        "i want the protection order add-on for my shipment",
+        "the delivery driver couldn't find where i live, can it be redelivered",
+        "does the hunting stalking jacket come in camo",
+        "corn stalks stained my gaiters, how do I wash them",
     ],
 )
 def test_words_near_harm_or_law_are_still_questions(text):
