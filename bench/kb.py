@@ -39,7 +39,7 @@ from bench.answering import (  # noqa: E402
 )
 from bench.common import app_worker, percentiles, progress, save, table, time_calls  # noqa: E402
 from knowledge_base.articles import load_dir  # noqa: E402
-from knowledge_base.evaluation import Ranked, load_eval, metrics, rank  # noqa: E402
+from knowledge_base.evaluation import EvalSet, Ranked, load_eval, metrics, rank  # noqa: E402
 from knowledge_base.index import Encoder, PassageIndex  # noqa: E402
 from knowledge_base.onnx_embedder import load_embedder  # noqa: E402
 from knowledge_base.search import SearchEngine  # noqa: E402
@@ -346,6 +346,7 @@ def write_config(threshold: float, engine: SearchEngine) -> None:
 
 def configured(
     engine: SearchEngine,
+    evalset: EvalSet,
     intents: dict[str, dict[str, float]],
     parses: dict[str, dict],
     settings: Settings,
@@ -360,7 +361,6 @@ def configured(
         settings.kb_uncovered_weight,
         settings.kb_margin_weight,
     )
-    evalset = load_eval(QUESTIONS)
     routed = {text: routed_to_kb(parse) for text, parse in parses.items()}
     threshold = settings.kb_answer_threshold
     try:
@@ -434,7 +434,7 @@ def main() -> None:
             parts += ["", j_md, "", w_md]
             data["answering"] = j_data
             data["weights"] = w_data
-            c_md, data["configured"] = configured(engine, intents, parses, settings)
+            c_md, data["configured"] = configured(engine, evalset, intents, parses, settings)
             parts += ["", c_md]
         else:
             progress(
