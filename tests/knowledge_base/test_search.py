@@ -15,6 +15,7 @@ from knowledge_base.search import (
     QueryError,
     SearchEngine,
     clean_query,
+    for_embedding,
 )
 
 
@@ -158,3 +159,29 @@ def test_k_is_bounded(engine):
 
 def test_clean_query_normalises_whitespace_and_width():
     assert clean_query("  ｒｅｆｕｎｄ \t  policy ") == "refund policy"
+
+
+@pytest.mark.parametrize(
+    ("query", "embedded"),
+    [
+        ("where is NP-3390175", "where is order"),
+        ("refund status for np-2218876?", "refund status for order?"),
+        ("order #NP-3390175 is late", "order is late"),
+        ("Order number: NP-1234567 arrived", "order arrived"),
+        ("NP3390175 status", "order status"),
+        # not an order number: too few digits, or part of another word
+        ("the NP-12 stove", "the NP-12 stove"),
+        ("SNP-1234567", "SNP-1234567"),
+    ],
+)
+def test_an_order_number_is_embedded_as_the_word_order(query, embedded):
+    assert for_embedding(query) == embedded
+
+
+def test_a_query_with_an_order_number_finds_the_article_the_words_around_it_ask_for(engine):
+    # The number alone pulls the two passages that show the format (contact-support).
+    assert engine.search("where is NP-3390175", 1)[0].slug == "track-order"
+    # A vector the caller embedded from the raw text is not used: it has the number in it.
+    raw = engine.encoder.encode(["where is NP-3390175"])[0]
+    result = engine.search("where is NP-3390175", 1, vector=raw)[0]
+    assert result == engine.search("where is order", 1)[0]
