@@ -928,6 +928,9 @@ def test_a_follow_up_read_after_the_question_keeps_to_the_answered_article_at_a_
         "that doesn't make sense, so when does the money land",
         "sorry still not sure, so can i get a new one or what? it came 5 weeks ago",
         "still a bit confused, so can i just bring the box to the store and swap it?",
+        "hm still confused, whats the cutoff time again?",
+        "That didn't quite answer it. What's the last day I can pick it up?",
+        "Sorry, I not understand. So for me, it is how many days?",
     ],
 )
 def test_saying_the_answer_was_not_understood_and_asking_again_is_repeated(text):
@@ -955,6 +958,7 @@ def test_words_only_anger_uses_are_frustration(text):
         "it doesnt make sense to pay shipping twice, can i combine my two orders?",
         "perfect. so confused about which tent to pick now, 2 or 3 person?",
         "great, i'm not sure i'm still a member though, how do i check?",
+        "ok, i not understand why the code fails at checkout, is it the sale items?",
     ],
 )
 def test_those_words_inside_a_new_question_are_not_repeated(text):
