@@ -9,16 +9,17 @@ Priority, first match wins (documented in DESIGN.md):
  1. sensitive_topic  a disputed charge or account security, anywhere in the message (also
                      when NLU is unsure of it but the customer disowns what was done:
                      "a redemption i never made", "the email on it isn't mine"); an injury,
-                     harassment, discrimination, a leak of personal data or a legal threat
-                     ("burned my son's hand", "made comments about my body", "bc of my skin
-                     color", "a serious leak of personal info", "sent it to my attorney"), in
-                     those words or as the incident detector reads it ("spent the night in
-                     the ER"; bot/components/incident_detector.py)
+                     an allergic reaction, harassment, discrimination, a leak of personal
+                     data or a legal threat ("burned my son's hand", "made comments about my
+                     body", "bc of my skin color", "a serious leak of personal info", "sent it
+                     to my attorney"), in those words or as the incident detector reads it
+                     ("spent the night in the ER"; bot/components/incident_detector.py)
  2. frustration      a complaint or anger, anywhere in the message (in two clauses of a
                      long one, each at a lower bar; words only anger uses, "unbelievable",
                      "I'm furious", whatever NLU reads unless it is off-topic venting)
- 3. requested        the customer asks for a person, anywhere in the message (with an
-                     offer pending, asking for a person takes the offer: its reason stands)
+ 3. requested        the customer asks for a person, or to be phoned, anywhere in the
+                     message (with an offer pending, asking for a person takes the offer:
+                     its reason stands)
     Whole-message intents hand over when NLU is sure enough, clauses of long messages at
     a higher bar; below, the message is read as a question (8).
  4. an offer pending (the bot offered a person for reason R): yes -> R, no -> carry on
@@ -124,11 +125,19 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
         or angry_words(u, cfg)
     ):
         return "frustration"
-    if (u.intent == "request_human" and u.confidence >= bar["request_human"]) or _clause_intent(
-        u, {"request_human"}, cfg.clause_request_human
+    if (
+        (u.intent == "request_human" and u.confidence >= bar["request_human"])
+        or _clause_intent(u, {"request_human"}, cfg.clause_request_human)
+        or asks_for_a_call(u.text, cfg)
     ):
         return "requested"
     return None
+
+
+def asks_for_a_call(text: str, cfg: Config) -> bool:
+    """The customer asks to be phoned ("Could someone from the store just give me a call to
+    sort it out?"): only a person can, whatever topic NLU reads in the message."""
+    return any(p.search(text) for p in cfg.call_back_patterns)
 
 
 def disowns(u: Understood, cfg: Config) -> bool:

@@ -81,6 +81,7 @@ class Config:
     harm_or_legal_patterns: tuple[re.Pattern, ...] = ()
     incident_sensitive: float = 0.95
     anger_patterns: tuple[re.Pattern, ...] = ()
+    call_back_patterns: tuple[re.Pattern, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +95,7 @@ def load_config(path: Path = POLICY_FILE) -> Config:
             "disowning_patterns",
             "harm_or_legal_patterns",
             "anger_patterns",
+            "call_back_patterns",
         )
     }
     return Config(**data, **compiled)

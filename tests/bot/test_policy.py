@@ -979,3 +979,42 @@ def test_a_new_question_the_same_passage_answers_is_not_asked_again():
     assert not is_rephrase(new, klarna, results, CFG)
     again = said("does klarna charge interest on a tent that price?", "payments")
     assert is_rephrase(again, klarna, results, CFG)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I only see an option to cancel, not to move the dates. Could someone from the store "
+        "just give me a call to sort it out?",
+        "ok great, can somebody just call me? im driving",
+        "please give me a call, my number is on the order",
+    ],
+)
+def test_asking_to_be_phoned_is_a_request_for_a_person(text):
+    assert decide(said(text, "order_change", 0.56), Memory(), CFG) == Decision(
+        "handoff", reason="requested"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the store said they'd call me when my boots are ready, how long does a repair take?",
+        "please don't call me, email only. where is my order?",
+        "can you call me a taxi lol. no but where is my order",
+    ],
+)
+def test_a_call_mentioned_without_asking_for_one_is_not_a_request(text):
+    assert decide(said(text, "order_tracking", 0.8), Memory(), CFG).action == "search"
+
+
+def test_a_reaction_to_what_was_worn_is_sensitive():
+    hives = said(
+        "He wore it on Saturday and by the evening he had hives all over his chest. "
+        "What is in this fabric?",
+        "product_info",
+        0.57,
+    )
+    assert decide(hives, Memory(), CFG) == Decision("handoff", reason="sensitive_topic")
+    allergic = said("I'm allergic to wool, is the liner hypoallergenic?", "product_info", 0.8)
+    assert decide(allergic, Memory(), CFG).action == "search"
