@@ -182,7 +182,7 @@ class SearchEngine:
         self.index.reload_if_changed()
         # The caller embedded the text as sent; this search would embed it NFKC-normalised
         # ("ｆｕｌｌｗｉｄｔｈ" -> "fullwidth"), which the tokenizer reads differently.
-        # So would it embed an order number as "order".
+        # An order number is embedded as "order" (for_embedding): the caller's vector has it.
         embedded = for_embedding(cleaned)
         if vector is None or embedded != cleaned or not unicodedata.is_normalized("NFKC", query):
             vector = self.encoder.encode([embedded])[0]
