@@ -22,7 +22,8 @@ Priority, first match wins (documented in DESIGN.md):
                      its reason stands)
     Whole-message intents hand over when NLU is sure enough, clauses of long messages at
     a higher bar; below, the message is read as a question (8).
- 4. an offer pending (the bot offered a person for reason R): yes -> R, no -> carry on
+ 4. an offer pending (the bot offered a person for reason R): yes, or an okay with courtesy
+    and nothing else ("ok thanks") -> R; no -> carry on
  5. right after an answer: "no" -> negative_feedback; "that didn't help", "I'm confused",
     "asking again" -> repeated;
     "yes" -> glad it helped; thanks/bye -> the conversation ends, resolved by the bot
@@ -192,7 +193,6 @@ def looks_like_a_question(text: str) -> bool:
 
 
 _COURTESY = {"please", "pls", "plz", "thanks", "thank", "you", "thx", "ty"}
-# Not "ok": "ok thanks" after the offer is as likely a goodbye as a yes.
 _YES = {
     "yes", "yeah", "yea", "yep", "yup", "ya", "yess", "sure", "absolutely", "definitely",
     "do", "go", "ahead",
@@ -206,6 +206,22 @@ def plain_yes(text: str) -> bool:
         return False
     words = [w for w in _words(text) if w and w not in _COURTESY]
     return bool(words) and all(w in _YES for w in words)
+
+
+_OK = {"ok", "okay", "alright", "k", "kk", "okey"}
+_AGREEING = _COURTESY | _OK | {"cool", "np", "great", "fine", "good", "perfect", "sounds"}
+
+
+def okays_the_offer(text: str) -> bool:
+    """ "ok thanks", "Okay, thank you", "alright thanks", "ok cool": an okay and courtesy only.
+    After "Would you like me to bring in a person? Or you can ask it another way." the customer
+    asked nothing else: on the dev splits all seven such replies take the offer (NLU read them
+    as thanks, which ended the conversation as resolved by the bot). A goodbye is not one
+    ("ok thanks, bye"), nor a no ("no thanks", "ok nevermind")."""
+    if "?" in text:
+        return False
+    words = [w for w in _words(text) if w]
+    return any(w in _OK for w in words) and all(w in _AGREEING for w in words)
 
 
 _HESITATION = re.compile(r"^(u+h+m*|u+m+|h+m+|e+r+m*|e+h+|a+h+|m{2,}|\.+|(.)\2{3,})$")
@@ -445,7 +461,9 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         return _unclear(memory, cfg)
 
     if offered and (
-        (u.intent == "affirm" and u.confidence >= cfg.accept_confidence) or plain_yes(u.text)
+        (u.intent == "affirm" and u.confidence >= cfg.accept_confidence)
+        or plain_yes(u.text)
+        or okays_the_offer(u.text)
     ):
         return Decision("handoff", reason=offered)
     if offered and u.intent in ("affirm", "deny"):

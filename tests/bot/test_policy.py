@@ -304,8 +304,14 @@ def test_a_yes_with_courtesy_takes_the_offer_however_unsure_nlu_is(text, intent,
     assert decide(message, AFTER_ANSWER, CFG).action != "handoff"
     # a question is not a yes
     assert decide(said("do you?", "affirm", 0.5), offered, CFG).action != "handoff"
-    # "ok thanks" is as likely a goodbye
-    assert decide(said("ok thanks", "thank", 0.9), offered, CFG).action != "handoff"
+    # an okay with courtesy takes it too: the customer asked nothing else
+    for okay in ("ok thanks", "Okay, thank you", "alright thanks", "ok cool", "ok np"):
+        assert decide(said(okay, "thank", 0.9), offered, CFG) == Decision(
+            "handoff", reason="no_kb_answer"
+        )
+    # a goodbye or a no does not
+    for leaving in ("ok thanks, bye", "no thanks", "ok nevermind", "thanks"):
+        assert decide(said(leaving, "thank", 0.9), offered, CFG).action != "handoff"
     # a yes with more in it is not a plain yes
     assert decide(said("yes but what about shipping", "affirm", 0.6), offered, CFG).action != (
         "handoff"
