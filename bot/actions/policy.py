@@ -216,8 +216,9 @@ def okays_the_offer(text: str) -> bool:
     """ "ok thanks", "Okay, thank you", "alright thanks", "ok cool": an okay and courtesy only.
     After "Would you like me to bring in a person? Or you can ask it another way." the customer
     asked nothing else: on the dev splits all seven such replies take the offer (NLU read them
-    as thanks, which ended the conversation as resolved by the bot). A goodbye is not one
-    ("ok thanks, bye"), nor a no ("no thanks", "ok nevermind")."""
+    as thanks: the bot said "you're welcome" and dropped the offer, and after an earlier answer
+    closed the conversation as resolved by the bot). A goodbye is not one ("ok thanks, bye"),
+    nor a no ("no thanks", "ok nevermind")."""
     if "?" in text:
         return False
     words = [w for w in _words(text) if w]
