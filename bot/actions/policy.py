@@ -197,32 +197,21 @@ _YES = {
     "yes", "yeah", "yea", "yep", "yup", "ya", "yess", "sure", "absolutely", "definitely",
     "do", "go", "ahead",
 }  # fmt: skip
+_OK = {"ok", "okay", "alright", "k", "kk", "okey"}
+_AGREEING = _YES | _OK | _COURTESY | {"cool", "np", "great", "fine", "good", "perfect", "sounds"}
 
 
 def plain_yes(text: str) -> bool:
-    """ "yes please, thank you", "please do, thanks": a yes and courtesy only (NLU read the
-    first as affirm at 0.60 and the second as thanks), which takes a pending offer."""
+    """ "yes please, thank you", "please do, thanks", "ok thanks", "Okay, thank you": a yes or
+    an okay and courtesy only, which takes a pending offer of a person (NLU read the first as
+    affirm at 0.60, the others as thanks). After "Would you like me to bring in a person? Or
+    you can ask it another way." an okay asks nothing else: on the dev splits all seven such
+    replies take the offer (read as thanks, the bot said "you're welcome" and dropped it).
+    Not a goodbye ("ok thanks, bye"), a no ("no thanks", "ok nevermind") or a bare thanks."""
     if "?" in text:  # "do you?" asks something
         return False
-    words = [w for w in _words(text) if w and w not in _COURTESY]
-    return bool(words) and all(w in _YES for w in words)
-
-
-_OK = {"ok", "okay", "alright", "k", "kk", "okey"}
-_AGREEING = _COURTESY | _OK | {"cool", "np", "great", "fine", "good", "perfect", "sounds"}
-
-
-def okays_the_offer(text: str) -> bool:
-    """ "ok thanks", "Okay, thank you", "alright thanks", "ok cool": an okay and courtesy only.
-    After "Would you like me to bring in a person? Or you can ask it another way." the customer
-    asked nothing else: on the dev splits all seven such replies take the offer (NLU read them
-    as thanks: the bot said "you're welcome" and dropped the offer, and after an earlier answer
-    closed the conversation as resolved by the bot). A goodbye is not one ("ok thanks, bye"),
-    nor a no ("no thanks", "ok nevermind")."""
-    if "?" in text:
-        return False
     words = [w for w in _words(text) if w]
-    return any(w in _OK for w in words) and all(w in _AGREEING for w in words)
+    return any(w in _YES or w in _OK for w in words) and all(w in _AGREEING for w in words)
 
 
 _HESITATION = re.compile(r"^(u+h+m*|u+m+|h+m+|e+r+m*|e+h+|a+h+|m{2,}|\.+|(.)\2{3,})$")
@@ -462,9 +451,7 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         return _unclear(memory, cfg)
 
     if offered and (
-        (u.intent == "affirm" and u.confidence >= cfg.accept_confidence)
-        or plain_yes(u.text)
-        or okays_the_offer(u.text)
+        (u.intent == "affirm" and u.confidence >= cfg.accept_confidence) or plain_yes(u.text)
     ):
         return Decision("handoff", reason=offered)
     if offered and u.intent in ("affirm", "deny"):
