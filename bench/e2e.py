@@ -1,7 +1,7 @@
 """`make bench-e2e`: whole conversations through the real stack (Rasa, actions, app).
 
 Plays every conversation of ``tests/conversations/`` (dev, dev_more, dev_extra, dev_fresh,
-dev_fifth to dev_fourteenth, test) and the follow-ups by topic through the customer API and
+dev_fifth to dev_fifteenth, test) and the follow-ups by topic through the customer API and
 reports, per split: containment of bot-labelled conversations, escalation precision/recall,
 reason accuracy, answer accuracy per question, and for escalated conversations whether the
 agent's first suggestion is the right article. Tune on dev; test is reported, never tuned on.
@@ -60,6 +60,8 @@ SPLITS = {
     "dev-thirteenth": ["dev_thirteenth"],
     # a fourteenth (80, the same mix), written once dev-thirteenth had been tuned on
     "dev-fourteenth": ["dev_fourteenth"],
+    # a fifteenth (80, the same mix), written once dev-fourteenth had been tuned on
+    "dev-fifteenth": ["dev_fifteenth"],
     "test": ["test"],
     "follow-ups": ["followups_by_topic"],
 }

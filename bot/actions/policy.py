@@ -508,6 +508,13 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
             # help center has nothing for it, a person is offered (no_kb_answer comes before
             # low_confidence)
             return Decision("search", on_miss=miss, leaning=lean)
+        if (
+            looks_like_a_question(u.text)
+            and len(_content_words(u.text)) >= cfg.question_content_words
+        ):
+            # a shorter question that names its subject ("I lost a physical Northpeak gift
+            # card. Can it be replaced?"): asked to rephrase only if nothing answers it
+            return Decision("search", on_miss="rephrase", leaning=lean)
         return _unclear(memory, cfg)
     if (
         u.intent == "out_of_scope"

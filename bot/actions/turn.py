@@ -67,6 +67,7 @@ class Config:
     restate_overlap: float = 0.25
     same_passage_shared_words: int = 1
     substantive_words: int = 12
+    question_content_words: int = 3
     followup_words: int = 7
     follow_up_context_words: int = 20
     follow_up_confirm_within: float = 0.25

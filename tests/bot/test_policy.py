@@ -211,6 +211,18 @@ def test_a_long_message_nlu_could_not_place_is_searched_then_offered():
     assert miss == Decision("offer", reason="no_kb_answer")  # before low_confidence
 
 
+def test_a_short_question_nlu_could_not_place_is_searched_when_it_names_its_subject():
+    lost = said("I lost a physical Northpeak gift card. Can it be replaced?", "nlu_fallback")
+    decision = decide(lost, Memory(), CFG)
+    assert decision == Decision("search", on_miss="rephrase")
+    # nothing answers it: asked to say it another way, as before
+    miss = after_search(Memory(), decision, [{"slug": "x", "section": "y", "score": 0.2}], 0.5, CFG)
+    assert miss == Decision("rephrase")
+    # no subject named, or not a question: nothing to search
+    for text in ("and the other place??", "???", "lost gift card replaced"):
+        assert decide(said(text, "nlu_fallback"), Memory(), CFG) == Decision("rephrase")
+
+
 def test_garble_after_anything_else_is_not_an_acknowledgement():
     after_reply = Memory(bot_move=REPLY, last_question="is delivery free?", answered=True)
     garble = said("wait so the one w the, ugh", "nlu_fallback", 0.7)
@@ -645,6 +657,8 @@ def test_what_nlu_understood_comes_from_rasas_parse():
         "the kayak went flat in the middle of the lake and my daughter almost drowned",
         "my husband was in the hospital for two days after the harness tore",
         "one worker made comments about my body and followed me around, I felt very unsafe",
+        "the guy at the footwear counter made a couple of comments about my hijab, loud enough "
+        "that other customers turned around",
         "the manager at the Denver store keeps harassing me about my return",
         "the guy at the rental counter keeps texting me late at night, i dont feel safe there",
         "the invoice has somebody else's name and address on it. This is a serious leak of "
@@ -842,6 +856,7 @@ def test_a_gift_card_drained_by_someone_else_is_disowned_activity():
         "this is a joke, worst customer service ever",
         "are you kidding me, it still hasn't shipped",
         "honestly fed up with you guys",
+        "this is the THIRD time this week ur site locks me out. pathetic, absolutely pathetic",
     ],
 )
 def test_words_only_anger_uses_are_frustration_whatever_nlu_reads(text):
