@@ -64,9 +64,25 @@ ORDER_NUMBER = re.compile(
 )
 
 
+# A thanks, okay or apology said as its own sentence before the question, with what leads
+# from it to a new subject ("thanks! unrelated but can i get fewer emails from you": the
+# right passage at 0.47 whole, 0.62 without it): the question is embedded without it.
+LEAD_IN = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|great|perfect|cool|awesome|thanks?|thank you(?: so much)?|thx|ty"
+    r"|sorry|hi|hey|hello)\b[\s,]*)+[!.]+\s*"
+    r"(?:(?:also|unrelated|one more thing|another (?:question|thing)|btw|but|and|quick q"
+    r"(?:uestion)?)\b[\s,:]*)*",
+    re.IGNORECASE,
+)
+LEAD_IN_REST_WORDS = 3  # what is left must be a question of its own, not "ok thanks. bye"
+
+
 def for_embedding(query: str) -> str:
-    """The query as the embedding model should read it (order numbers as "order")."""
-    return ORDER_NUMBER.sub("order", query)
+    """The query as the embedding model should read it: order numbers as "order", without a
+    thanks or an apology said before the question (LEAD_IN)."""
+    query = ORDER_NUMBER.sub("order", query)
+    rest = LEAD_IN.sub("", query, count=1)
+    return rest if len(rest.split()) >= LEAD_IN_REST_WORDS else query
 
 
 class QueryError(ValueError):

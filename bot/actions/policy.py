@@ -464,7 +464,7 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
             return Decision("handoff", reason="repeated")
         if u.intent == "affirm":
             return Decision("reply", response="utter_glad_to_help")
-    if u.intent in ("thank", "goodbye") or signing_off(u, memory):
+    if (u.intent in ("thank", "goodbye") and not says_more(u, cfg)) or signing_off(u, memory):
         response = "utter_goodbye" if u.intent == "goodbye" else "utter_you_are_welcome"
         if memory.answered:
             return Decision("end", response=response)
@@ -535,6 +535,15 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
             return Decision("search", on_miss="offer", response="utter_out_of_scope")
         return Decision("offer", reason="no_kb_answer", response="utter_out_of_scope")
     return Decision("search", on_miss=miss, leaning=lean)
+
+
+def says_more(u: Understood, cfg: Config) -> bool:
+    """ "thanks! unrelated but can i get fewer emails from you, like only the club stuff": a
+    thanks NLU is unsure of (0.32) that goes on to name a subject is a new question."""
+    return (
+        u.confidence < cfg.topic_confidence
+        and len(_content_words(u.text)) >= cfg.question_content_words
+    )
 
 
 def _unclear(memory: Memory, cfg: Config) -> Decision:

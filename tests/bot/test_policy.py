@@ -133,6 +133,16 @@ def test_thanks_before_any_answer_does_not_end_the_conversation():
     assert decide(said("thanks", "thank"), Memory(), CFG).action == "reply"
 
 
+def test_a_thanks_that_goes_on_to_a_new_subject_is_a_question():
+    more = said("thanks! unrelated but can i get fewer emails from you, like only the club stuff",
+                "thank", 0.32)  # fmt: skip
+    assert decide(more, AFTER_ANSWER, CFG).action == "search"
+    # NLU sure of the thanks, or nothing named after it: a thanks
+    sure = said("thanks so much, the club emails were driving me nuts", "thank", 0.9)
+    assert decide(sure, AFTER_ANSWER, CFG).action == "end"
+    assert decide(said("ok thank you!!", "thank", 0.32), AFTER_ANSWER, CFG).action == "end"
+
+
 def test_the_same_passage_right_after_it_was_shown_is_a_rephrase():
     results = [{"slug": "return-policy", "section": "Northpeak return policy", "score": 0.7}]
     again = said("where do I send the boots back", "returns_refunds")

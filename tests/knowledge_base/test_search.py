@@ -178,6 +178,22 @@ def test_an_order_number_is_embedded_as_the_word_order(query, embedded):
     assert for_embedding(query) == embedded
 
 
+@pytest.mark.parametrize(
+    ("query", "embedded"),
+    [
+        ("thanks! unrelated but can i get fewer emails", "can i get fewer emails"),
+        ("Thanks. Also, do you ship to Canada?", "do you ship to Canada?"),
+        ("sorry!! where is NP-3390175", "where is order"),
+        # not its own sentence, or nothing left to ask
+        ("ok so where is my order", "ok so where is my order"),
+        ("thanks for the help, how do i return boots", "thanks for the help, how do i return boots"),
+        ("ok thanks. bye", "ok thanks. bye"),
+    ],
+)
+def test_a_thanks_or_apology_before_the_question_is_not_embedded(query, embedded):
+    assert for_embedding(query) == embedded
+
+
 def test_a_query_with_an_order_number_finds_the_article_the_words_around_it_ask_for(engine):
     # The number alone pulls the two passages that show the format (contact-support).
     assert engine.search("where is NP-3390175", 1)[0].slug == "track-order"
