@@ -186,7 +186,7 @@ def test_an_order_number_is_embedded_as_the_word_order(query, embedded):
         ("sorry!! where is NP-3390175", "where is order"),
         # not its own sentence, or nothing left to ask
         ("ok so where is my order", "ok so where is my order"),
-        ("thanks for the help, how do i return boots", "thanks for the help, how do i return boots"),
+        ("thanks for that, how do i return boots", "thanks for that, how do i return boots"),
         ("ok thanks. bye", "ok thanks. bye"),
     ],
 )
