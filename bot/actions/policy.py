@@ -18,8 +18,8 @@ Priority, first match wins (documented in DESIGN.md):
                      long one, each at a lower bar; words only anger uses, "unbelievable",
                      "I'm furious", whatever NLU reads unless it is off-topic venting)
  3. requested        the customer asks for a person, or to be phoned, anywhere in the
-                     message (with an offer pending, asking for a person takes the offer:
-                     its reason stands)
+                     message (with an offer pending, asking for a person in a few words
+                     takes the offer: its reason stands; a longer message says why)
     Whole-message intents hand over when NLU is sure enough, clauses of long messages at
     a higher bar; below, the message is read as a question (8).
  4. an offer pending (the bot offered a person for reason R): yes, or an okay with courtesy
@@ -443,8 +443,11 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
     """What to do with this message, before any search."""
     offered = memory.pending_offer
     reason = escalation_reason(u, cfg)
-    if reason == "requested" and offered:
-        reason = offered  # "yes, a person please" takes the offer: its reason stands
+    if reason == "requested" and offered and u.words <= cfg.acceptance_words:
+        # "ok sure, a person is fine" takes the offer: its reason stands. A longer message
+        # that asks for a person says why ("it says shipped 9 days ago and the tracking hasnt
+        # moved since. id like a real person to look into this please"): requested
+        reason = offered
     if reason:
         return Decision("handoff", reason=reason)
     if hesitation(u.text) or foreign(u, cfg):

@@ -48,6 +48,7 @@ class Config:
             "sensitive": 0.8, "billing_dispute": 0.6, "complain": 0.6, "request_human": 0.3
         }
     )
+    acceptance_words: int = 8
     accept_confidence: float = 0.75
     topic_confidence: float = 0.5
     search_out_of_scope_below: float = 0.7

@@ -307,6 +307,15 @@ def test_no_answer_offers_a_person_and_a_second_miss_hands_over():
     assert after_search(offered, again, [], 0.4, CFG) == Decision("handoff", reason="no_kb_answer")
 
 
+def test_asking_for_a_person_when_one_is_offered_takes_the_offer_unless_it_says_why():
+    offered = Memory(bot_move=OFFER + "no_kb_answer")
+    short = said("ok sure, a person is fine", "request_human", 0.75)
+    assert decide(short, offered, CFG) == Decision("handoff", reason="no_kb_answer")
+    why = said("it says shipped 9 days ago and the tracking hasnt moved since. id like a real "
+               "person to look into this please", "request_human", 0.75)  # fmt: skip
+    assert decide(why, offered, CFG) == Decision("handoff", reason="requested")
+
+
 def test_a_thumbs_down_offer_taken_by_typing_yes():
     offered = Memory(bot_move=OFFER + "negative_feedback", answered=True)
     assert decide(said("yes please", "affirm"), offered, CFG) == Decision(
