@@ -13,7 +13,9 @@ Priority, first match wins (documented in DESIGN.md):
                      data or a legal threat ("burned my son's hand", "made comments about my
                      body", "bc of my skin color", "a serious leak of personal info", "sent it
                      to my attorney"), in those words or as the incident detector reads it
-                     ("spent the night in the ER"; bot/components/incident_detector.py)
+                     ("spent the night in the ER"; bot/components/incident_detector.py).
+                     A dispute NLU reads only below the shared sensitive bar, or one the
+                     customer disowns, gives way to anger in the same message (2)
  2. frustration      a complaint or anger, anywhere in the message (in two clauses of a
                      long one, each at a lower bar; words only anger uses, "unbelievable",
                      "I'm furious", whatever NLU reads unless it is off-topic venting)
@@ -105,26 +107,21 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
     bar = cfg.escalate_confidence
     sensitive_bar = bar.get(u.intent, bar["sensitive"])  # a sensitive intent's own bar, if set
     if (
-        (u.intent in SENSITIVE and u.confidence >= sensitive_bar)
+        (u.intent in SENSITIVE and u.confidence >= bar["sensitive"])
         or _clause_intent(u, SENSITIVE, cfg.clause_sensitive)
-        or disowns(u, cfg)
         or harm_or_legal(u.text, cfg)
         or u.incident >= cfg.incident_sensitive
     ):
         return "sensitive_topic"
-    # a clause that only says the answer did not help ("This is not helpful. How I change the
-    # size?") is not anger: with the question again it is `repeated`
-    angry = [
-        conf
-        for clause, intent, conf in u.clauses
-        if intent == "complain" and not not_helped(clause, cfg)
-    ]
-    if (
-        (u.intent == "complain" and u.confidence >= bar["complain"])
-        or any(c >= cfg.clause_complain for c in angry)
-        or sum(c >= cfg.clause_complain_twice for c in angry) >= 2
-        or angry_words(u, cfg)
+    # Read less surely (a sensitive intent's own lower bar, a disowning phrase), a disputed
+    # charge gives way to anger: "This is so stupid!!! I pay for your Club and still you keep
+    # my shipping money ... I am so angry now" (billing_dispute 0.67) is a complaint.
+    angry = frustrated(u, cfg)
+    if not angry and (
+        (u.intent in SENSITIVE and u.confidence >= sensitive_bar) or disowns(u, cfg)
     ):
+        return "sensitive_topic"
+    if angry:
         return "frustration"
     if (
         (u.intent == "request_human" and u.confidence >= bar["request_human"])
@@ -133,6 +130,25 @@ def escalation_reason(u: Understood, cfg: Config) -> str | None:
     ):
         return "requested"
     return None
+
+
+def frustrated(u: Understood, cfg: Config) -> bool:
+    """A complaint or anger: the whole message, one clause surely or two a little less, or
+    words only anger uses."""
+    bar = cfg.escalate_confidence
+    # a clause that only says the answer did not help ("This is not helpful. How I change the
+    # size?") is not anger: with the question again it is `repeated`
+    angry = [
+        conf
+        for clause, intent, conf in u.clauses
+        if intent == "complain" and not not_helped(clause, cfg)
+    ]
+    return (
+        (u.intent == "complain" and u.confidence >= bar["complain"])
+        or any(c >= cfg.clause_complain for c in angry)
+        or sum(c >= cfg.clause_complain_twice for c in angry) >= 2
+        or angry_words(u, cfg)
+    )
 
 
 def asks_for_a_call(text: str, cfg: Config) -> bool:

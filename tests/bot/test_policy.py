@@ -16,6 +16,7 @@ from bot.actions.policy import (
     ambiguous_alone,
     context_query,
     decide,
+    escalation_reason,
     follow_up_query,
     follow_up_threshold,
     is_rephrase,
@@ -882,6 +883,22 @@ def test_words_only_anger_uses_are_frustration_whatever_nlu_reads(text):
     for intent in ("complain", "delivery_problem", "nlu_fallback"):
         u = said(text, intent, 0.37)
         assert decide(u, AFTER_ANSWER, CFG) == Decision("handoff", reason="frustration")
+
+
+def test_a_dispute_nlu_reads_less_surely_gives_way_to_anger():
+    angry = Understood(
+        text="This is so stupid!!! I pay for your Club and still you keep my shipping money.",
+        intent="billing_dispute", confidence=0.67,
+        clauses=(("This is so stupid!!!", "complain", 0.89),),
+    )  # fmt: skip
+    assert escalation_reason(angry, CFG) == "frustration"
+    # calm, it is a disputed charge; read surely, it is one whatever the anger
+    calm = Understood(text="you keep my shipping money although I pay for the Club",
+                      intent="billing_dispute", confidence=0.67)  # fmt: skip
+    assert escalation_reason(calm, CFG) == "sensitive_topic"
+    sure = Understood(text=angry.text, intent="billing_dispute", confidence=0.9,
+                      clauses=angry.clauses)  # fmt: skip
+    assert escalation_reason(sure, CFG) == "sensitive_topic"
 
 
 def test_off_topic_venting_is_not_anger_at_us():
