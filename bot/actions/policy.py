@@ -31,7 +31,8 @@ Priority, first match wins (documented in DESIGN.md):
     "yes" -> glad it helped; thanks/bye -> the conversation ends, resolved by the bot
     (so does "ok will call my bank, thanks", whatever topic NLU reads in it);
     "ok, doing that now" (not understood, not a question) -> anything else?
- 6. not understood   ask to rephrase once, then low_confidence ("uh", "hmm": never a yes;
+ 6. not understood   ask to rephrase once, then low_confidence (a greeting before it counts
+                     as once: "hi", then "???"; "uh", "hmm": never a yes;
                      a few words mostly unknown to NLU, "ja genau das", are not understood);
                      a yes or no that answers nothing ("yeah that" after "could you say it
                      another way?") counts as not understood, and so does an unsure yes or
@@ -567,8 +568,10 @@ def says_more(u: Understood, cfg: Config) -> bool:
 
 def _unclear(memory: Memory, cfg: Config) -> Decision:
     """A message the bot could not make anything of: ask to rephrase, or hand over when the
-    previous one was not understood either."""
-    if memory.unclear_in_row + 1 >= cfg.max_unclear_in_row:
+    previous one was not understood either. A greeting is nothing to go on either: "hi", then
+    "???" is two messages the bot could make nothing of."""
+    only_greeted = memory.bot_spoke and memory.bot_move is None and not memory.answered
+    if memory.unclear_in_row + only_greeted + 1 >= cfg.max_unclear_in_row:
         return Decision("handoff", reason="low_confidence")
     return Decision("rephrase")
 

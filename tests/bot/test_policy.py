@@ -234,6 +234,18 @@ def test_a_short_question_nlu_could_not_place_is_searched_when_it_names_its_subj
         assert decide(said(text, "nlu_fallback"), Memory(), CFG) == Decision("rephrase")
 
 
+def test_a_greeting_then_a_message_not_understood_hands_over():
+    greeted = Memory(bot_spoke=True)  # the bot answered "hi" and nothing else yet
+    unclear = said("wat about mine", "nlu_fallback", 0.3)
+    assert decide(unclear, greeted, CFG) == Decision("handoff", reason="low_confidence")
+    # as the first message of a conversation, or after an answer, it is asked again
+    assert decide(unclear, Memory(), CFG) == Decision("rephrase")
+    after = Memory(bot_spoke=True, bot_move=REPLY, answered=True, last_question="is it free?")
+    assert decide(said("so like.. u know", "nlu_fallback", 0.88), after, CFG) == Decision(
+        "rephrase"
+    )
+
+
 def test_garble_after_anything_else_is_not_an_acknowledgement():
     after_reply = Memory(bot_move=REPLY, last_question="is delivery free?", answered=True)
     garble = said("wait so the one w the, ugh", "nlu_fallback", 0.7)
