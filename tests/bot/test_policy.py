@@ -567,6 +567,8 @@ def test_a_yes_or_no_question_asked_again_with_or_not_is_repeated():
         "sorry asking again. as a member is my ski tune free yes or no",
         "asking again, what do i do to send an order back from toronto",
         "Sorry, let me ask this a different way. How many days will the Seattle store keep it?",
+        "Sorry I ask again. For Canada, the import tax I pay at the door or it is in the price?",
+        "sorry let me ask differently, if i pick klarna for $400 do i pay more in total?",
     ],
 )
 def test_saying_it_is_the_same_question_again_right_after_an_answer_is_repeated(text):
@@ -1010,6 +1012,7 @@ def test_a_follow_up_read_after_the_question_keeps_to_the_answered_article_at_a_
         "hm still confused, whats the cutoff time again?",
         "That didn't quite answer it. What's the last day I can pick it up?",
         "Sorry, I not understand. So for me, it is how many days?",
+        "This not answer my question. My $10 reward, until when I can use it?",
     ],
 )
 def test_saying_the_answer_was_not_understood_and_asking_again_is_repeated(text):
