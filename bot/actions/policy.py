@@ -528,10 +528,7 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
             # help center has nothing for it, a person is offered (no_kb_answer comes before
             # low_confidence)
             return Decision("search", on_miss=miss, leaning=lean)
-        if (
-            looks_like_a_question(u.text)
-            and len(_content_words(u.text)) >= cfg.question_content_words
-        ):
+        if names_a_subject(u, cfg):
             # a shorter question that names its subject ("I lost a physical Northpeak gift
             # card. Can it be replaced?"): asked to rephrase only if nothing answers it
             return Decision("search", on_miss="rephrase", leaning=lean)
@@ -540,6 +537,7 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
         u.intent == "out_of_scope"
         and memory.bot_move == REPHRASE
         and u.confidence < cfg.topic_confidence
+        and not names_a_subject(u, cfg)
     ):
         # after "could you say it another way?", a message NLU only weakly puts off-topic
         # ("ja genau das": out_of_scope at 0.49) is still not understood
@@ -555,6 +553,13 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
             return Decision("search", on_miss="offer", response="utter_out_of_scope")
         return Decision("offer", reason="no_kb_answer", response="utter_out_of_scope")
     return Decision("search", on_miss=miss, leaning=lean)
+
+
+def names_a_subject(u: Understood, cfg: Config) -> bool:
+    """A question, with its question mark, that names what it is about ("I lost a physical
+    Northpeak gift card. Can it be replaced?"), not "and the other place??" nor "k but hte
+    othr thng w teh": worth searching however NLU read it."""
+    return "?" in u.text and len(_content_words(u.text)) >= cfg.question_content_words
 
 
 def says_more(u: Understood, cfg: Config) -> bool:

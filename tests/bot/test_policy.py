@@ -201,6 +201,10 @@ def test_not_understood_rephrase_once_then_a_person():
     assert decide(weak_off_topic, Memory(bot_move=REPHRASE, unclear_in_row=1), CFG) == Decision(
         "handoff", reason="low_confidence"
     )
+    # but a question that names its subject is the rephrasing asked for: searched
+    tent = said("sorry. can the boulder store put a backpacking tent aside for me until saturday?",
+                "out_of_scope", 0.32)  # fmt: skip
+    assert decide(tent, Memory(bot_move=REPHRASE, unclear_in_row=1), CFG).action == "search"
     # alone, an unsure off-topic reading is searched first; a miss is said plainly
     alone = decide(weak_off_topic, Memory(), CFG)
     assert alone == Decision("search", on_miss="offer", response="utter_out_of_scope")
