@@ -55,7 +55,7 @@ class Config:
     clause_request_human: float = 0.75
     clause_complain: float = 0.85
     clause_complain_twice: float = 0.7
-    clause_sensitive: float = 0.85
+    clause_sensitive: float = 0.9
     lean_confidence: dict[str, float] = field(
         default_factory=lambda: {
             "billing_dispute": 0.4, "account_security": 0.5, "request_human": 0.0

@@ -113,6 +113,13 @@ def test_a_weak_clause_does_not_decide():
         clauses=[("a person told me to ask here", "request_human", 0.3)],
     )
     assert decide(message, Memory(), CFG).action == "search"
+    # a clause read as a dispute at 0.88 asks about a charge ("checkout shows a freight fee
+    # and it looks like its charged twice??"); at 0.93 it decides
+    fee = "is that fee once per order or once per board? it looks like its charged twice??"
+    for conf, action in ((0.88, "search"), (0.93, "handoff")):
+        message = said(fee, "shipping_info", 0.5,
+                       clauses=[("it looks like its charged twice??", "billing_dispute", conf)])
+        assert decide(message, Memory(), CFG).action == action
 
 
 def test_right_after_an_answer():
