@@ -75,13 +75,21 @@ LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 LEAD_IN_REST_WORDS = 3  # what is left must be a question of its own, not "ok thanks. bye"
+# An apology for the garbled message before ("sorry cat on keyboard lol.", "sorry phone was in my
+# pocket.", "oops toddler."): a short sentence that says nothing of the question.
+MISHAP = re.compile(
+    r"^\s*(?:sorry|oops|whoops|my bad)\b[,\s]*(?:\S+\s+){0,5}?"
+    r"(?:phone|pocket|cat|dog|keyboard|toddler|kid|kids|baby|son|daughter|dial|typo|autocorrect"
+    r"|butt)\b[^.!?]{0,12}[.!?]+\s*",
+    re.IGNORECASE,
+)
 
 
 def for_embedding(query: str) -> str:
     """The query as the embedding model should read it: order numbers as "order", without a
-    thanks or an apology said before the question (LEAD_IN)."""
+    thanks, an okay or an apology said before the question (MISHAP, LEAD_IN)."""
     query = ORDER_NUMBER.sub("order", query)
-    rest = LEAD_IN.sub("", query, count=1)
+    rest = LEAD_IN.sub("", MISHAP.sub("", query, count=1), count=1)
     return rest if len(rest.split()) >= LEAD_IN_REST_WORDS else query
 
 

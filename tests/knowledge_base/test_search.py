@@ -184,10 +184,20 @@ def test_an_order_number_is_embedded_as_the_word_order(query, embedded):
         ("thanks! unrelated but can i get fewer emails", "can i get fewer emails"),
         ("Thanks. Also, do you ship to Canada?", "do you ship to Canada?"),
         ("sorry!! where is NP-3390175", "where is order"),
+        ("sorry phone was in my pocket. where is my order NP-2204871", "where is my order"),
+        ("sorry cat on keyboard lol. returned boots saturday, when is my refund?",
+         "returned boots saturday, when is my refund?"),
+        ("Sorry, my toddler. I checked out as a guest, can I see that order?",
+         "I checked out as a guest, can I see that order?"),
         # not its own sentence, or nothing left to ask
         ("ok so where is my order", "ok so where is my order"),
         ("thanks for that, how do i return boots", "thanks for that, how do i return boots"),
         ("ok thanks. bye", "ok thanks. bye"),
+        # an apology that says something of the question stays
+        ("sorry my son broke the zipper. is that covered?",
+         "sorry my son broke the zipper. is that covered?"),
+        ("sorry to bother, my order hasnt arrived. where is it?",
+         "sorry to bother, my order hasnt arrived. where is it?"),
     ],
 )
 def test_a_thanks_or_apology_before_the_question_is_not_embedded(query, embedded):
