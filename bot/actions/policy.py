@@ -555,26 +555,28 @@ def decide(u: Understood, memory: Memory, cfg: Config) -> Decision:
     return Decision("search", on_miss=miss, leaning=lean)
 
 
+def _names_something(u: Understood, cfg: Config) -> bool:
+    return len(_content_words(u.text)) >= cfg.question_content_words
+
+
 def names_a_subject(u: Understood, cfg: Config) -> bool:
     """A question, with its question mark, that names what it is about ("I lost a physical
     Northpeak gift card. Can it be replaced?"), not "and the other place??" nor "k but hte
     othr thng w teh": worth searching however NLU read it."""
-    return "?" in u.text and len(_content_words(u.text)) >= cfg.question_content_words
+    return "?" in u.text and _names_something(u, cfg)
 
 
 def says_more(u: Understood, cfg: Config) -> bool:
     """ "thanks! unrelated but can i get fewer emails from you, like only the club stuff": a
     thanks NLU is unsure of (0.32) that goes on to name a subject is a new question."""
-    return (
-        u.confidence < cfg.topic_confidence
-        and len(_content_words(u.text)) >= cfg.question_content_words
-    )
+    return u.confidence < cfg.topic_confidence and _names_something(u, cfg)
 
 
 def _unclear(memory: Memory, cfg: Config) -> Decision:
     """A message the bot could not make anything of: ask to rephrase, or hand over when the
-    previous one was not understood either. A greeting is nothing to go on either: "hi", then
-    "???" is two messages the bot could make nothing of."""
+    previous one was not understood either. Small talk the bot answered before any question
+    (a greeting, above all) is nothing to go on either: "hi", then "???" is two messages the
+    bot could make nothing of."""
     only_greeted = memory.bot_spoke and memory.bot_move is None and not memory.answered
     if memory.unclear_in_row + only_greeted + 1 >= cfg.max_unclear_in_row:
         return Decision("handoff", reason="low_confidence")
